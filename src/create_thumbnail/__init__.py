@@ -1,0 +1,1 @@
+"""CreateThumbnail: S3 ObjectCreated events in, resized copies in a separate bucket out."""

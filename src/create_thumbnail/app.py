@@ -1,0 +1,43 @@
+"""Lambda entry point: wiring only. Parsing, naming, imaging and S3 access live in their modules."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from create_thumbnail.config import Settings
+from create_thumbnail.errors import ConfigError, InvalidEvent
+from create_thumbnail.pipeline import handle_event
+from create_thumbnail.storage import S3Storage, s3_client
+
+logger = Logger()  # service name from POWERTOOLS_SERVICE_NAME, set in template.yaml
+
+
+@cache
+def wiring() -> tuple[Settings, S3Storage]:
+    """Built on the first invocation and kept while the container is warm.
+
+    Not at import: a bad setting must fail an invocation with a message naming the variable (an
+    import error only says the init failed), and the S3 client must see the AWS_ENDPOINT_URL of
+    whoever invokes us (the local run sets it after importing). A failure is not cached.
+    """
+    settings = Settings.from_env(os.environ)
+    return settings, S3Storage(s3_client())
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        settings, storage = wiring()
+        report = handle_event(event, settings, storage)
+    except (ConfigError, InvalidEvent):
+        logger.exception("invocation rejected")
+        raise
+    reply = report.as_dict()
+    # "created" is a LogRecord attribute: the counts go under one key of their own.
+    logger.info("event done", extra={"outcomes": {k: v for k, v in reply.items() if k != "records"}})
+    return reply

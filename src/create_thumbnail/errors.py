@@ -1,0 +1,78 @@
+"""Errors typed by what the caller should do about them, not by where they came from.
+
+A PermanentError concerns one object and retrying cannot help: the handler logs it, counts it
+and goes on. A TransientError may go away (throttling, a 5xx, a dropped connection, a policy
+being fixed): the handler finishes the other records and then raises, so that Lambda's
+asynchronous retries get another go. A ConfigError means the deployment itself is wrong.
+"""
+
+from __future__ import annotations
+
+
+class ThumbnailError(Exception):
+    """Base of every error about one source object."""
+
+
+class PermanentError(ThumbnailError):
+    """Retrying cannot help: log, count, skip."""
+
+
+class NotAnImage(PermanentError):
+    """The bytes are not a JPEG or PNG we can decode (text named .jpg, corrupt, truncated)."""
+
+
+class ImageTooLarge(PermanentError):
+    """Too many pixels or bytes to decode safely within the function's memory."""
+
+
+class SourceMissing(PermanentError):
+    """The object was deleted before we read it; its delete event says the rest."""
+
+
+class SourceChanged(PermanentError):
+    """The object was overwritten since the event; the newer upload brings its own event."""
+
+
+class RecursionRefused(PermanentError):
+    """The event came from the destination bucket: writing there would re-trigger us."""
+
+
+class DestinationKeyTooLong(PermanentError):
+    """The size prefix pushes the key past S3's 1024-byte limit."""
+
+
+class InvalidRecord(PermanentError):
+    """A record lacks a field S3 always sends (bucket name, object key)."""
+
+
+class TransientError(ThumbnailError):
+    """Retrying may help: raise once the other records are done."""
+
+
+class StorageUnavailable(TransientError):
+    """S3 throttled, failed with a 5xx, or could not be reached, even after botocore's retries."""
+
+
+class StorageAccessDenied(TransientError):
+    """S3 said 403. With s3:ListBucket granted this is the deployment (a policy, a KMS key),
+    not a missing object, so the event must survive to be retried once the policy is fixed."""
+
+
+class ConfigError(Exception):
+    """The function's configuration is wrong; the message names the environment variable."""
+
+
+class InvalidEvent(ValueError):
+    """The payload is not an S3 notification at all, so there is nothing to retry with."""
+
+
+class RetryableRecordsFailed(Exception):
+    """Raised after every record was tried, when some failed transiently: Lambda's async
+    retries (and, later, a failure destination) re-deliver the whole event. Records that
+    succeeded are simply overwritten with identical thumbnails on the retry."""
+
+    def __init__(self, failures: list[tuple[str, str, TransientError]]) -> None:
+        self.failures = failures
+        listed = "; ".join(f"s3://{bucket}/{key}: {error}" for bucket, key, error in failures[:5])
+        more = f" (+{len(failures) - 5} more)" if len(failures) > 5 else ""
+        super().__init__(f"{len(failures)} record(s) failed and may succeed on retry: {listed}{more}")

@@ -1,0 +1,55 @@
+"""Which keys we take, and where their thumbnails go.
+
+Destination key: ``{width}x{height}/{source key}``, in the destination bucket. It is a pure
+function of the source key and the box, so a re-delivered event overwrites the same object
+instead of adding a copy, every size has its own prefix to list, and two different sources can
+never share a thumbnail (``a.jpg`` and ``a.png`` keep their names). The key keeps the source's
+extension even when the bytes turn out to be another format; ContentType says what they are.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from create_thumbnail.config import Box
+from create_thumbnail.errors import DestinationKeyTooLong
+from create_thumbnail.events import ObjectRef
+
+SUPPORTED_SUFFIXES = (".jpg", ".jpeg", ".png")
+MAX_KEY_BYTES = 1024  # S3's limit on an object key, in UTF-8 bytes
+
+
+def skip_reason(ref: ObjectRef) -> str | None:
+    """Why this object is not ours to thumbnail, or None. Cheap checks made before any I/O."""
+    if ref.key.endswith("/"):
+        return "folder marker (key ends with '/')"
+    if not ref.key.lower().endswith(SUPPORTED_SUFFIXES):
+        return f"not a {'/'.join(SUPPORTED_SUFFIXES)} key"
+    if ref.size == 0:
+        return "empty object (0 bytes)"
+    return None
+
+
+def destination_key(source_key: str, box: Box) -> str:
+    key = f"{box}/{source_key}"
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise DestinationKeyTooLong(
+            f"thumbnail key for a {len(source_key.encode())}-byte source key exceeds "
+            f"S3's {MAX_KEY_BYTES}-byte limit"
+        )
+    return key
+
+
+def thumbnail_metadata(ref: ObjectRef, box: Box) -> dict[str, str]:
+    """x-amz-meta-* values travel as HTTP headers, so they must be ASCII: the key is
+    percent-encoded (decode with urllib.parse.unquote) and the ETag loses its quotes."""
+    metadata = {
+        "source-bucket": ref.bucket,
+        "source-key": quote(ref.key, safe="/"),
+        "thumbnail-box": str(box),
+    }
+    if ref.etag:
+        metadata["source-etag"] = ref.etag.strip('"')
+    if ref.version_id:
+        metadata["source-version-id"] = ref.version_id
+    return metadata

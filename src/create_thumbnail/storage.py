@@ -1,0 +1,110 @@
+"""Storage port and its S3 adapter: the only module that knows boto3 and botocore.
+
+Reads pin the bytes the event announced (VersionId, else If-Match on the ETag), so an object
+overwritten in between is reported, not silently thumbnailed from newer bytes under an older
+event. Writes are one PutObject of in-memory bytes: S3 stores all of it or nothing, so a failure
+never leaves a partial thumbnail, and nothing is ever written to /tmp.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from create_thumbnail.errors import (
+    ImageTooLarge,
+    SourceChanged,
+    SourceMissing,
+    StorageAccessDenied,
+    StorageUnavailable,
+    ThumbnailError,
+)
+from create_thumbnail.events import ObjectRef
+
+# Standard mode retries throttling (SlowDown, 503) and 5xx with backoff; three attempts keep a
+# stuck request well inside the function's timeout. Timeouts are short because objects are small.
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=5,
+    read_timeout=20,
+)
+
+
+class Storage(Protocol):
+    def read(self, ref: ObjectRef, max_bytes: int) -> bytes:
+        """The object's bytes. Raises ImageTooLarge before reading a body over max_bytes."""
+        ...
+
+    def write(
+        self, bucket: str, key: str, data: bytes, content_type: str, metadata: Mapping[str, str]
+    ) -> None: ...
+
+
+def s3_client() -> Any:
+    """The endpoint comes from the SDK's AWS_ENDPOINT_URL(_S3): moto locally, S3 when deployed."""
+    return boto3.client("s3", config=CLIENT_CONFIG)
+
+
+class S3Storage:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def read(self, ref: ObjectRef, max_bytes: int) -> bytes:
+        request: dict[str, str] = {"Bucket": ref.bucket, "Key": ref.key}
+        if ref.version_id:
+            request["VersionId"] = ref.version_id
+        elif ref.etag:
+            request["IfMatch"] = f'"{ref.etag.strip(chr(34))}"'
+        try:
+            response = self._client.get_object(**request)
+            body = response["Body"]
+            if response["ContentLength"] > max_bytes:
+                body.close()
+                raise ImageTooLarge(
+                    f"object is {response['ContentLength']:,} bytes, over the limit of {max_bytes:,}"
+                )
+            with body:
+                return body.read()
+        except ClientError as error:
+            raise _read_error(error) from error
+        except BotoCoreError as error:
+            raise StorageUnavailable(f"reading s3://{ref.bucket}/{ref.key}: {error}") from error
+
+    def write(
+        self, bucket: str, key: str, data: bytes, content_type: str, metadata: Mapping[str, str]
+    ) -> None:
+        try:
+            self._client.put_object(
+                Bucket=bucket, Key=key, Body=data, ContentType=content_type, Metadata=dict(metadata)
+            )
+        except ClientError as error:
+            raise _common_error(error, f"writing s3://{bucket}/{key}") from error
+        except BotoCoreError as error:
+            raise StorageUnavailable(f"writing s3://{bucket}/{key}: {error}") from error
+
+
+def _code(error: ClientError) -> tuple[str, int | None]:
+    return (
+        str(error.response.get("Error", {}).get("Code", "")),
+        error.response.get("ResponseMetadata", {}).get("HTTPStatusCode"),
+    )
+
+
+def _read_error(error: ClientError) -> ThumbnailError:
+    code, status = _code(error)
+    if code in ("NoSuchKey", "NoSuchVersion", "NoSuchBucket", "NotFound") or status == 404:
+        return SourceMissing(f"source object is gone ({code or status})")
+    if code == "PreconditionFailed" or status == 412:
+        return SourceChanged("source object was overwritten after the event (ETag differs)")
+    return _common_error(error, "reading the source object")
+
+
+def _common_error(error: ClientError, doing: str) -> ThumbnailError:
+    code, status = _code(error)
+    if code in ("AccessDenied", "AllAccessDisabled") or status == 403:
+        return StorageAccessDenied(f"{doing}: access denied ({code}); check the function's role")
+    return StorageUnavailable(f"{doing}: {code or 'error'} (HTTP {status})")
