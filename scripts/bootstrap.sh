@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Sourced by scripts/demo and scripts/test: makes .venv (Python 3.13, the Lambda runtime's
+# version) and installs the project with its dev tools (moto, pytest, cfn-lint, the SAM CLI).
+# Re-installs only when pyproject.toml or src/requirements.txt changed since the last install.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+
+find_python313() {
+    local candidate
+    for candidate in "${PYTHON313:-}" "$(command -v python3.13 || true)" \
+        "$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"/versions/3.13*/bin/python3.13 \
+        /usr/local/bin/python3.13 /usr/bin/python3.13; do
+        # A pyenv shim exists even when 3.13 is not the active version: ask it to run.
+        if [ -n "$candidate" ] && [ -x "$candidate" ] &&
+            "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+stamp() { cat "$ROOT/pyproject.toml" "$ROOT/src/requirements.txt" | sha256sum | cut -d' ' -f1; }
+
+if [ ! -x "$VENV/bin/python3.13" ]; then
+    if ! PYTHON=$(find_python313); then
+        echo "bootstrap: no Python 3.13 found (tried \$PYTHON313, python3.13 on PATH, pyenv's" \
+            "versions). Install it (e.g. 'pyenv install 3.13') or set PYTHON313=/path/to/python3.13." >&2
+        exit 1
+    fi
+    echo "bootstrap: creating .venv with $PYTHON" >&2
+    rm -rf "$VENV"
+    "$PYTHON" -m venv "$VENV"
+fi
+
+if [ "$(cat "$VENV/.installed" 2>/dev/null)" != "$(stamp)" ]; then
+    echo "bootstrap: installing the project and its dev tools into .venv (about a minute)" >&2
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 |
+        grep -v "^WARNING: Location" >&2 || true
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[dev]" 2>&1 |
+        grep -v "^WARNING: Location" >&2 || true
+    "$VENV/bin/python" -c "import create_thumbnail, local_run, moto, PIL, samcli" # fail loudly
+    stamp >"$VENV/.installed"
+fi
+
+# sam build looks for python3.13 on PATH; the venv's is the one with pip.
+export PATH="$VENV/bin:$PATH"

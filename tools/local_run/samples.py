@@ -1,0 +1,105 @@
+"""Sample uploads the project makes itself, each with the outcome the handler must produce.
+
+Every picture is drawn upright with a red block in its top-left corner and an arrow pointing up,
+so a wrongly oriented thumbnail is obvious at a glance and checkable by a pixel.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from io import BytesIO
+from typing import Literal
+
+from PIL import Image, ImageDraw
+
+Expect = Literal["created", "skipped", "failed"]
+
+MARKER = (220, 30, 30)
+# exif_transpose(stored) == upright, for stored = upright.transpose(_STORE[orientation]).
+_STORE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
+
+
+@dataclass(frozen=True)
+class Sample:
+    key: str
+    data: bytes
+    content_type: str
+    expect: Expect
+    what: str
+
+
+def photo(size: tuple[int, int], seed: int = 0) -> Image.Image:
+    """Photo-like RGB: smooth colour fields plus sensor-like noise, so JPEG sizes and decode
+    times resemble a camera's rather than a flat test card's."""
+    rng = random.Random(seed)
+    coarse = Image.new("RGB", (8, 6))
+    coarse.putdata([tuple(rng.randrange(40, 230) for _ in range(3)) for _ in range(48)])
+    base = coarse.resize(size, Image.Resampling.BICUBIC)
+    noise = Image.effect_noise(size, 24).convert("RGB")
+    return mark_upright(Image.blend(base, noise, 0.12))
+
+
+def mark_upright(image: Image.Image) -> Image.Image:
+    """Red block top-left, arrow pointing up: the asymmetric marks orientation tests look for."""
+    width, height = image.size
+    side = max(1, min(width, height) // 5)
+    draw = ImageDraw.Draw(image)
+    fill = MARKER if image.mode in ("RGB", "RGBA") else 96
+    draw.rectangle((0, 0, side - 1, side - 1), fill=fill)
+    cx, top = width // 2, height // 10
+    draw.polygon([(cx, top), (cx - side // 2, top + side), (cx + side // 2, top + side)], fill=fill)
+    return image
+
+
+def store_with_orientation(upright: Image.Image, orientation: int) -> tuple[Image.Image, Image.Exif]:
+    """The pixels a camera would store, and the EXIF that says how to turn them upright."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    stored = upright.transpose(_STORE[orientation]) if orientation in _STORE else upright.copy()
+    return stored, exif
+
+
+def encode(image: Image.Image, image_format: str, **options: object) -> bytes:
+    buffer = BytesIO()
+    image.save(buffer, format=image_format, **options)
+    return buffer.getvalue()
+
+
+def transparent_logo(size: tuple[int, int] = (1200, 800)) -> Image.Image:
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    width, height = size
+    draw.ellipse((width // 4, height // 6, 3 * width // 4, 5 * height // 6), fill=(30, 120, 220, 255))
+    draw.rectangle((width // 3, height // 3, 2 * width // 3, 2 * height // 3), fill=(250, 200, 0, 160))
+    return mark_upright(image)
+
+
+def demo_samples() -> list[Sample]:
+    stored, exif = store_with_orientation(photo((1200, 1600), seed=2), 6)
+    palette = mark_upright(photo((1000, 500), seed=3)).quantize(colors=64)
+    return [
+        Sample("photos/harbour-12mp.jpg", encode(photo((4000, 3000), seed=1), "JPEG", quality=90),
+               "image/jpeg", "created", "12 MP camera-sized JPEG"),
+        Sample("photos/portrait-exif6.jpg", encode(stored, "JPEG", quality=90, exif=exif),
+               "image/jpeg", "created", "stored sideways, EXIF orientation 6"),
+        Sample("graphics/logo-transparent.png", encode(transparent_logo(), "PNG"),
+               "image/png", "created", "RGBA PNG with a transparent background"),
+        Sample("graphics/palette-diagram.png", encode(palette, "PNG"),
+               "image/png", "created", "64-colour palette PNG"),
+        Sample("photos/Summer 2026/café + friends.JPG",
+               encode(photo((2000, 1500), seed=4), "JPEG", quality=88),
+               "image/jpeg", "created", "key with spaces, '+', non-ASCII, upper-case .JPG"),
+        Sample("docs/notes.txt", b"Thumbnails land in the resized bucket.\n",
+               "text/plain", "skipped", "not an image key"),
+        Sample("uploads/error-page.jpg", b"<html><body>502 Bad Gateway</body></html>\n",
+               "image/jpeg", "failed", "HTML saved as .jpg"),
+    ]
