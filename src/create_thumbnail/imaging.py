@@ -39,7 +39,6 @@ _ORIENTATION_TAG = 0x0112
 _TRANSPOSING_ORIENTATIONS = frozenset({5, 6, 7, 8})
 # Decode at least this many times the target size, then resample: what Image.thumbnail does.
 _DRAFT_GAP = 2
-_BACKGROUND = (255, 255, 255)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,8 +168,6 @@ def _resize(image: Image.Image, box: Box) -> Image.Image:
 
 
 def _encode(image: Image.Image, box: Box, image_format: str, icc: bytes | None) -> Thumbnail:
-    if image_format == JPEG and image.mode in ("LA", "RGBA"):
-        image = _flatten(image)
     # Encoders fall back to image.info for the ICC profile and the JPEG comment: start clean so
     # only what we pass explicitly is written.
     image.info = {}
@@ -187,12 +184,4 @@ def _encode(image: Image.Image, box: Box, image_format: str, icc: bytes | None) 
         width=image.width,
         height=image.height,
     )
-
-
-def _flatten(image: Image.Image) -> Image.Image:
-    """JPEG has no alpha: composite onto white, as a browser shows a transparent PNG."""
-    base_mode = image.mode[:-1]  # LA -> L, RGBA -> RGB
-    background = Image.new(base_mode, image.size, _BACKGROUND[0] if base_mode == "L" else _BACKGROUND)
-    background.paste(image.convert(base_mode), mask=image.getchannel("A"))
-    return background
 

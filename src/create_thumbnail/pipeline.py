@@ -101,31 +101,25 @@ def handle_event(event: Mapping[str, Any], settings: Settings, storage: Storage)
 
 
 def handle_record(index: int, record: Any, settings: Settings, storage: Storage) -> Outcome:
+    outcome = _attempt(record, settings, storage)
+    _log(index, outcome, settings)
+    return outcome
+
+
+def _attempt(record: Any, settings: Settings, storage: Storage) -> Outcome:
     started = time.perf_counter()
     bucket = key = None
     try:
         parsed = parse_record(record)
         bucket, key = parsed.bucket, parsed.key
-        logger.append_keys(bucket=bucket, key=key, record=index)
         if isinstance(parsed, Ignored):
-            logger.info("record ignored", extra={"reason": parsed.reason})
             return Outcome(bucket, key, "skipped", parsed.reason, ms=_ms(started))
         return thumbnail_object(parsed, settings, storage, started)
     except PermanentError as error:
-        logger.error(
-            "record failed permanently",
-            extra={"reason": str(error), "error": type(error).__name__},
-        )
         return Outcome(bucket, key, "failed", f"{type(error).__name__}: {error}", ms=_ms(started))
     except TransientError as error:
-        logger.error(
-            "record failed, will raise for retry",
-            extra={"reason": str(error), "error": type(error).__name__},
-        )
         reason = f"{type(error).__name__}: {error}"
         return Outcome(bucket, key, "retryable", reason, ms=_ms(started), error=error)
-    finally:
-        logger.remove_keys(["bucket", "key", "record"])
 
 
 def thumbnail_object(ref: ObjectRef, settings: Settings, storage: Storage, started: float) -> Outcome:
@@ -136,40 +130,44 @@ def thumbnail_object(ref: ObjectRef, settings: Settings, storage: Storage, start
         )
     reason = skip_reason(ref)
     if reason:
-        logger.warning("record skipped", extra={"reason": reason})
         return Outcome(ref.bucket, ref.key, "skipped", reason, ref.size, ms=_ms(started))
     keys = {box: destination_key(ref.key, box) for box in settings.sizes}
     if ref.size is not None and ref.size > settings.max_source_bytes:
         raise ImageTooLarge(f"object is {ref.size:,} bytes, over the limit of {settings.max_source_bytes:,}")
     data = storage.read(ref, settings.max_source_bytes)
     if not data:
-        logger.warning("record skipped", extra={"reason": "empty object (0 bytes)"})
         return Outcome(ref.bucket, ref.key, "skipped", "empty object (0 bytes)", 0, ms=_ms(started))
-    thumbnails = make_thumbnails(data, settings.sizes, settings.max_source_pixels)
     written = []
-    for thumbnail in thumbnails:
+    for thumbnail in make_thumbnails(data, settings.sizes, settings.max_source_pixels):
         key = keys[thumbnail.box]
-        storage.write(
-            settings.destination_bucket,
-            key,
-            thumbnail.data,
-            thumbnail.content_type,
-            thumbnail_metadata(ref, thumbnail.box),
-        )
+        metadata = thumbnail_metadata(ref, thumbnail.box)
+        storage.write(settings.destination_bucket, key, thumbnail.data, thumbnail.content_type, metadata)
         written.append(
             Written(key, thumbnail.width, thumbnail.height, len(thumbnail.data), thumbnail.content_type)
         )
-    outcome = Outcome(ref.bucket, ref.key, "created", None, len(data), tuple(written), _ms(started))
-    logger.info(
-        "thumbnails written",
-        extra={
-            "destination_bucket": settings.destination_bucket,
-            "thumbnails": [w.key for w in written],
-            "source_bytes": len(data),
-            "ms": round(outcome.ms, 1),
-        },
-    )
-    return outcome
+    return Outcome(ref.bucket, ref.key, "created", None, len(data), tuple(written), _ms(started))
+
+
+_LOG_LEVEL = {"created": "info", "skipped": "warning", "failed": "error", "retryable": "error"}
+_LOG_MESSAGE = {
+    "created": "thumbnails written",
+    "skipped": "record skipped",
+    "failed": "record failed permanently",
+    "retryable": "record failed, the invocation will raise for a retry",
+}
+
+
+def _log(index: int, outcome: Outcome, settings: Settings) -> None:
+    """One line per record, with bucket and key on it, whatever happened."""
+    fields: dict[str, Any] = {"record": index, "bucket": outcome.bucket, "key": outcome.key}
+    if outcome.reason:
+        fields["reason"] = outcome.reason
+    if outcome.thumbnails:
+        fields["destination_bucket"] = settings.destination_bucket
+        fields["thumbnails"] = [written.key for written in outcome.thumbnails]
+        fields["source_bytes"] = outcome.source_bytes
+    fields["ms"] = round(outcome.ms, 1)
+    getattr(logger, _LOG_LEVEL[outcome.status])(_LOG_MESSAGE[outcome.status], extra=fields)
 
 
 def _ms(started: float) -> float:
