@@ -1,0 +1,59 @@
+"""In-memory Storage with S3's semantics for what the pipeline relies on. The contract test in
+tests/integration/test_storage_contract.py runs the same checks against S3Storage on moto, so
+this fake cannot drift from the real adapter."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from create_thumbnail.errors import ImageTooLarge, SourceChanged, SourceMissing, ThumbnailError
+from create_thumbnail.events import ObjectRef
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    data: bytes
+    content_type: str = "binary/octet-stream"
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def etag(self) -> str:
+        return hashlib.md5(self.data).hexdigest()  # noqa: S324 - S3's ETag for a single-part upload
+
+
+class InMemoryStorage:
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], StoredObject] = {}
+        self.failures: dict[tuple[str, str], ThumbnailError] = {}
+        self.reads = 0
+
+    def add(self, bucket: str, key: str, data: bytes) -> ObjectRef:
+        """Stores an upload and returns the ref its ObjectCreated event would carry."""
+        stored = StoredObject(data)
+        self.objects[(bucket, key)] = stored
+        return ObjectRef(bucket, key, etag=stored.etag, size=len(data))
+
+    def read(self, ref: ObjectRef, max_bytes: int) -> bytes:
+        self.reads += 1
+        if (ref.bucket, ref.key) in self.failures:
+            raise self.failures[(ref.bucket, ref.key)]
+        stored = self.objects.get((ref.bucket, ref.key))
+        if stored is None:
+            raise SourceMissing("source object is gone (NoSuchKey)")
+        if ref.etag and ref.etag.strip('"') != stored.etag:
+            raise SourceChanged("source object was overwritten after the event (ETag differs)")
+        if len(stored.data) > max_bytes:
+            raise ImageTooLarge(f"object is {len(stored.data):,} bytes, over the limit of {max_bytes:,}")
+        return stored.data
+
+    def write(
+        self, bucket: str, key: str, data: bytes, content_type: str, metadata: Mapping[str, str]
+    ) -> None:
+        if (bucket, key) in self.failures:
+            raise self.failures[(bucket, key)]
+        self.objects[(bucket, key)] = StoredObject(data, content_type, dict(metadata))
+
+    def keys(self, bucket: str) -> list[str]:
+        return sorted(key for b, key in self.objects if b == bucket)

@@ -1,0 +1,155 @@
+"""The pipeline against an in-memory Storage: no network, no moto, no patching."""
+
+from __future__ import annotations
+
+import pytest
+
+from create_thumbnail.config import Box, Settings
+from create_thumbnail.errors import InvalidEvent, RetryableRecordsFailed, StorageUnavailable
+from create_thumbnail.pipeline import handle_event
+from local_run.s3_events import load_event, put_event, put_record
+from tests.fakes import InMemoryStorage
+from tests.images import decode, source_bytes
+
+SOURCE, RESIZED = "photos-source", "photos-resized"
+SETTINGS = Settings(destination_bucket=RESIZED, sizes=(Box(64, 64), Box(128, 128)))
+
+
+@pytest.fixture
+def storage() -> InMemoryStorage:
+    return InMemoryStorage()
+
+
+def _upload(storage: InMemoryStorage, key: str, data: bytes) -> dict:
+    ref = storage.add(SOURCE, key, data)
+    return put_record(SOURCE, key, len(data), ref.etag or "")
+
+
+def test_every_record_is_processed_and_each_gets_every_size(storage):
+    event = put_event(
+        _upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG")),
+        _upload(storage, "b/c.PNG", source_bytes("RGBA", (300, 400), "PNG")),
+    )
+    report = handle_event(event, SETTINGS, storage)
+    assert [o.status for o in report.outcomes] == ["created", "created"]
+    assert storage.keys(RESIZED) == ["128x128/a.jpg", "128x128/b/c.PNG", "64x64/a.jpg", "64x64/b/c.PNG"]
+    thumbnail = storage.objects[(RESIZED, "128x128/b/c.PNG")]
+    assert thumbnail.content_type == "image/png"
+    assert decode(thumbnail.data).size == (96, 128)
+    assert thumbnail.metadata["source-key"] == "b/c.PNG"
+    assert thumbnail.metadata["source-etag"] == storage.objects[(SOURCE, "b/c.PNG")].etag
+
+
+def test_bad_records_do_not_stop_the_good_ones_and_write_nothing(storage):
+    good = source_bytes("RGB", (400, 300), "JPEG")
+    event = put_event(
+        _upload(storage, "notes.txt", b"hello"),
+        _upload(storage, "fake.jpg", b"<html>not an image</html>"),
+        _upload(storage, "cut.jpg", good[: len(good) // 3]),
+        _upload(storage, "good.jpg", good),
+        _upload(storage, "folder/", b""),
+    )
+    report = handle_event(event, SETTINGS, storage)
+    assert [(o.key, o.status) for o in report.outcomes] == [
+        ("notes.txt", "skipped"),
+        ("fake.jpg", "failed"),
+        ("cut.jpg", "failed"),
+        ("good.jpg", "created"),
+        ("folder/", "skipped"),
+    ]
+    assert "NotAnImage" in report.outcomes[1].reason
+    assert storage.keys(RESIZED) == ["128x128/good.jpg", "64x64/good.jpg"]
+    assert report.as_dict()["failed"] == 2 and report.as_dict()["skipped"] == 2
+
+
+def test_sources_are_never_modified(storage):
+    data = source_bytes("RGB", (400, 300), "JPEG", orientation=6)
+    event = put_event(_upload(storage, "a.jpg", data))
+    handle_event(event, SETTINGS, storage)
+    assert storage.objects[(SOURCE, "a.jpg")].data == data
+
+
+def test_redelivery_overwrites_instead_of_duplicating(storage):
+    event = put_event(_upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG")))
+    first = handle_event(event, SETTINGS, storage)
+    snapshot = dict(storage.objects)
+    second = handle_event(event, SETTINGS, storage)
+    assert storage.objects == snapshot
+    assert first.as_dict()["created"] == second.as_dict()["created"] == 1
+
+
+def test_event_from_the_destination_bucket_is_refused(storage):
+    data = source_bytes("RGB", (400, 300), "JPEG")
+    storage.add(RESIZED, "64x64/a.jpg", data)
+    event = put_event(put_record(RESIZED, "64x64/a.jpg", len(data), ""))
+    report = handle_event(event, SETTINGS, storage)
+    assert report.outcomes[0].status == "failed"
+    assert "RecursionRefused" in report.outcomes[0].reason
+    assert storage.reads == 0
+    assert storage.keys(RESIZED) == ["64x64/a.jpg"]
+
+
+def test_transient_failure_raises_after_the_other_records(storage):
+    event = put_event(
+        _upload(storage, "throttled.jpg", source_bytes("RGB", (400, 300), "JPEG")),
+        _upload(storage, "fine.jpg", source_bytes("RGB", (400, 300), "JPEG")),
+    )
+    storage.failures[(SOURCE, "throttled.jpg")] = StorageUnavailable("SlowDown (HTTP 503)")
+    with pytest.raises(RetryableRecordsFailed, match="1 record.*throttled.jpg: SlowDown") as raised:
+        handle_event(event, SETTINGS, storage)
+    assert storage.keys(RESIZED) == ["128x128/fine.jpg", "64x64/fine.jpg"]
+    assert [key for _, key, _ in raised.value.failures] == ["throttled.jpg"]
+
+
+def test_failed_write_of_one_size_is_retryable(storage):
+    event = put_event(_upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG")))
+    storage.failures[(RESIZED, "128x128/a.jpg")] = StorageUnavailable("InternalError (HTTP 500)")
+    with pytest.raises(RetryableRecordsFailed):
+        handle_event(event, SETTINGS, storage)
+
+
+def test_overwritten_source_is_a_permanent_skip_not_a_stale_thumbnail(storage):
+    record = _upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG"))
+    storage.add(SOURCE, "a.jpg", source_bytes("L", (400, 300), "JPEG"))  # a newer upload
+    report = handle_event(put_event(record), SETTINGS, storage)
+    assert report.outcomes[0].status == "failed"
+    assert "SourceChanged" in report.outcomes[0].reason
+    assert storage.keys(RESIZED) == []
+
+
+def test_deleted_source_is_a_permanent_failure(storage):
+    record = put_record(SOURCE, "gone.jpg", 100, "abc")
+    report = handle_event(put_event(record), SETTINGS, storage)
+    assert "SourceMissing" in report.outcomes[0].reason
+
+
+def test_object_over_the_byte_limit_is_refused_before_reading(storage):
+    settings = Settings(destination_bucket=RESIZED, sizes=(Box(64, 64),), max_source_bytes=1000)
+    event = put_event(_upload(storage, "big.jpg", source_bytes("RGB", (400, 300), "JPEG")))
+    report = handle_event(event, settings, storage)
+    assert "ImageTooLarge" in report.outcomes[0].reason
+    assert storage.reads == 0
+
+
+def test_empty_object_with_unknown_size_is_skipped_after_reading(storage):
+    storage.add(SOURCE, "empty.jpg", b"")
+    record = put_record(SOURCE, "empty.jpg", 0, "")
+    del record["s3"]["object"]["size"]
+    report = handle_event(put_event(record), SETTINGS, storage)
+    assert (report.outcomes[0].status, report.outcomes[0].reason) == ("skipped", "empty object (0 bytes)")
+
+
+def test_delete_and_test_events_are_ignored(storage):
+    assert handle_event(load_event("delete.json"), SETTINGS, storage).as_dict()["skipped"] == 1
+    assert handle_event(load_event("s3-test-event.json"), SETTINGS, storage).outcomes == []
+
+
+def test_malformed_record_is_a_failed_record_not_a_crash(storage):
+    good = _upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG"))
+    report = handle_event(put_event({"eventSource": "aws:s3"}, good), SETTINGS, storage)
+    assert [o.status for o in report.outcomes] == ["failed", "created"]
+
+
+def test_payload_that_is_not_an_s3_event_is_rejected():
+    with pytest.raises(InvalidEvent):
+        handle_event({"detail-type": "Object Created"}, SETTINGS, InMemoryStorage())
