@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 
 from local_run.context import LocalContext
 from local_run.s3_events import load_event
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Lambda sets POWERTOOLS_SERVICE_NAME before it imports the handler, and Powertools reads it
+    at import to name the logger (and its per-module children): do the same before any test
+    module imports create_thumbnail."""
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "create-thumbnail")
 
 
 @pytest.fixture

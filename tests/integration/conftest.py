@@ -1,0 +1,57 @@
+"""One moto server for the whole run, over HTTP: the code under test signs and sends real S3
+requests, as it does on Lambda. Each test gets its own uniquely named buckets."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+
+from local_run.embedded_s3 import LOCAL_AWS_ENV, embedded_s3, environment
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    with embedded_s3() as endpoint, environment({**LOCAL_AWS_ENV, "AWS_ENDPOINT_URL": endpoint}):
+        yield endpoint
+
+
+@pytest.fixture
+def s3(s3_endpoint: str) -> Any:
+    return boto3.client("s3", endpoint_url=s3_endpoint)
+
+
+@dataclass(frozen=True)
+class Buckets:
+    source: str
+    resized: str
+
+
+@pytest.fixture
+def buckets(s3: Any) -> Buckets:
+    suffix = uuid.uuid4().hex[:12]
+    pair = Buckets(f"src-{suffix}", f"resized-{suffix}")
+    for name in (pair.source, pair.resized):
+        s3.create_bucket(Bucket=name)
+    return pair
+
+
+@pytest.fixture
+def handler(buckets: Buckets, s3_endpoint: str) -> Iterator[Any]:
+    """create_thumbnail.app.lambda_handler configured as template.yaml configures it, with its
+    first-invocation wiring reset so each test's environment is read afresh."""
+    from create_thumbnail import app
+
+    env = {
+        "DESTINATION_BUCKET": buckets.resized,
+        "THUMBNAIL_SIZES": "64x64,256x256",
+        "POWERTOOLS_SERVICE_NAME": "create-thumbnail",
+    }
+    with environment(env):
+        app.wiring.cache_clear()
+        yield app.lambda_handler
+    app.wiring.cache_clear()

@@ -1,0 +1,88 @@
+"""The same checks against the in-memory fake and the S3 adapter on moto's server, so the fake
+the unit tests rely on behaves as S3 does."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from create_thumbnail.errors import ImageTooLarge, SourceChanged, SourceMissing, StorageUnavailable
+from create_thumbnail.events import ObjectRef
+from create_thumbnail.storage import S3Storage, s3_client
+from tests.fakes import InMemoryStorage
+
+
+class S3Harness:
+    """S3Storage plus the setup a test needs, on the session's moto server."""
+
+    def __init__(self, s3: Any) -> None:
+        self.s3 = s3
+        self.storage = S3Storage(s3_client())
+        self.bucket = f"contract-{uuid.uuid4().hex[:12]}"
+        s3.create_bucket(Bucket=self.bucket)
+
+    def add(self, key: str, data: bytes) -> ObjectRef:
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=data)
+        head = self.s3.head_object(Bucket=self.bucket, Key=key)
+        return ObjectRef(self.bucket, key, etag=head["ETag"].strip('"'), size=head["ContentLength"])
+
+    def get(self, key: str) -> tuple[bytes, str, dict[str, str]]:
+        response = self.s3.get_object(Bucket=self.bucket, Key=key)
+        return response["Body"].read(), response["ContentType"], response["Metadata"]
+
+
+class FakeHarness:
+    def __init__(self) -> None:
+        self.storage = InMemoryStorage()
+        self.bucket = "contract-fake"
+
+    def add(self, key: str, data: bytes) -> ObjectRef:
+        return self.storage.add(self.bucket, key, data)
+
+    def get(self, key: str) -> tuple[bytes, str, dict[str, str]]:
+        stored = self.storage.objects[(self.bucket, key)]
+        return stored.data, stored.content_type, dict(stored.metadata)
+
+
+@pytest.fixture(params=["fake", "s3"])
+def harness(request, s3_endpoint):
+    if request.param == "fake":
+        return FakeHarness()
+    return S3Harness(request.getfixturevalue("s3"))
+
+
+def test_read_returns_the_announced_bytes(harness):
+    ref = harness.add("dir/a b+c.jpg", b"\xff\xd8\xffdata")
+    assert harness.storage.read(ref, max_bytes=100) == b"\xff\xd8\xffdata"
+
+
+def test_read_of_missing_object_is_source_missing(harness):
+    with pytest.raises(SourceMissing):
+        harness.storage.read(ObjectRef(harness.bucket, "nope.jpg", etag="abc"), max_bytes=100)
+
+
+def test_read_after_overwrite_is_source_changed(harness):
+    ref = harness.add("a.jpg", b"first")
+    harness.add("a.jpg", b"second")
+    with pytest.raises(SourceChanged):
+        harness.storage.read(ref, max_bytes=100)
+
+
+def test_read_over_the_byte_limit_is_too_large(harness):
+    ref = harness.add("a.jpg", b"x" * 101)
+    with pytest.raises(ImageTooLarge, match="101 bytes"):
+        harness.storage.read(ref, max_bytes=100)
+
+
+def test_write_stores_bytes_content_type_and_metadata(harness):
+    harness.storage.write(harness.bucket, "256x256/a.jpg", b"thumb", "image/jpeg", {"source-key": "a.jpg"})
+    assert harness.get("256x256/a.jpg") == (b"thumb", "image/jpeg", {"source-key": "a.jpg"})
+
+
+def test_write_to_a_missing_bucket_is_transient_on_s3(s3_endpoint):
+    """A missing destination bucket is the deployment's problem: retry once it is fixed."""
+    storage = S3Storage(s3_client())
+    with pytest.raises(StorageUnavailable, match="NoSuchBucket"):
+        storage.write(f"missing-{uuid.uuid4().hex[:8]}", "k.jpg", b"x", "image/jpeg", {})
