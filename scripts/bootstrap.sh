@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sourced by scripts/demo and scripts/test: makes .venv (Python 3.13, the Lambda runtime's
+# Run by scripts/demo and scripts/test (and safe to run by hand): makes .venv (Python 3.13, the Lambda runtime's
 # version) and installs the project with its dev tools (moto, pytest, cfn-lint, the SAM CLI).
 # Re-installs only when pyproject.toml or src/requirements.txt changed since the last install.
 set -euo pipefail
@@ -44,6 +44,3 @@ if [ "$(cat "$VENV/.installed" 2>/dev/null)" != "$(stamp)" ]; then
     "$VENV/bin/python" -c "import create_thumbnail, local_run, moto, PIL, samcli" # fail loudly
     stamp >"$VENV/.installed"
 fi
-
-# sam build looks for python3.13 on PATH; the venv's is the one with pip.
-export PATH="$VENV/bin:$PATH"
