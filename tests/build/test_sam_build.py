@@ -1,0 +1,126 @@
+"""`sam build` makes the artifact Lambda will run, and makes it right, without Docker.
+
+What is shipped is decided by CodeUri (src/) and src/requirements.txt, not by this venv. The
+function runs on arm64 while laptops and CI are mostly x86_64, so the build must fetch aarch64
+wheels (SAM's pip builder asks pip for the Lambda platform's binary wheels): an x86_64 Pillow
+would deploy fine and fail on the first import. Dev tools and boto3 (the runtime ships it) must
+stay out, which also keeps the artifact small.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+FUNCTION = "CreateThumbnailFunction"
+EM_AARCH64 = 183
+MAX_ARTIFACT_MB = 60  # ~26 MB today: Pillow with its bundled codecs, and Powertools
+NOT_SHIPPED = {
+    # test and dev tools, by import and by distribution name
+    "pytest", "_pytest", "moto", "samcli", "aws_sam_cli", "cfnlint", "cfn_lint",
+    # our own non-Lambda code
+    "local_run", "tests",
+    # provided by the Lambda python3.13 runtime
+    "boto3", "botocore", "s3transfer",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def function_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build once; the built function's directory."""
+    tmp = tmp_path_factory.mktemp("sam-build")
+    home = tmp / "home"
+    # sam checks PyPI for a newer version once a week; a fresh HOME would make it check now.
+    (home / ".aws-sam").mkdir(parents=True)
+    (home / ".aws-sam" / "metadata.json").write_text(json.dumps({"lastVersionCheck": time.time()}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        HOME=str(home),
+        PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",  # sam looks for python3.13 here
+        SAM_CLI_TELEMETRY="0",
+    )
+    command = [
+        str(VENV_BIN / "sam"), "build",
+        "--build-dir", str(tmp / "build"),
+        "--cache-dir", str(tmp / "cache"),
+        # samconfig.toml turns on cached builds, whose dependency folder sam always puts in
+        # ./.aws-sam/deps of the repo, whatever --cache-dir says: keep the test out of the repo.
+        "--no-cached",
+    ]  # fmt: skip
+    result = subprocess.run(
+        command, check=False, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    if result.returncode != 0:
+        pytest.fail(f"sam build failed:\n{result.stdout}\n{result.stderr}", pytrace=False)
+    return tmp / "build" / FUNCTION
+
+
+def elf_machine(path: Path) -> int | None:
+    """e_machine (the target CPU) from an ELF header, without the `file` command; None if the
+    file is not ELF."""
+    with path.open("rb") as f:
+        header = f.read(20)
+    if len(header) < 20 or header[:4] != b"\x7fELF":
+        return None
+    byte_order = {1: "<", 2: ">"}[header[5]]  # EI_DATA: little or big endian
+    return struct.unpack(f"{byte_order}H", header[18:20])[0]
+
+
+def test_handler_and_all_our_modules_are_there(function_dir: Path) -> None:
+    assert (function_dir / "create_thumbnail" / "app.py").is_file()
+    ours = {p.name for p in (REPO_ROOT / "src" / "create_thumbnail").glob("*.py")}
+    built = {p.name for p in (function_dir / "create_thumbnail").glob("*.py")}
+    assert ours <= built
+
+
+def test_runtime_dependencies_are_there(function_dir: Path) -> None:
+    assert (function_dir / "aws_lambda_powertools").is_dir()
+    assert (function_dir / "PIL").is_dir()
+
+
+def test_pillow_is_built_for_arm64(function_dir: Path) -> None:
+    imaging = sorted((function_dir / "PIL").glob("_imaging*.so"))
+    assert imaging, "no compiled Pillow module in the artifact"
+    assert {p.name: elf_machine(p) for p in imaging} == {p.name: EM_AARCH64 for p in imaging}
+    # Nor anything else compiled for another CPU (Pillow's bundled libjpeg, zlib, ...).
+    machines = {p: elf_machine(p) for p in function_dir.rglob("*") if p.is_file()}
+    wrong = [p for p, machine in machines.items() if machine not in (None, EM_AARCH64)]
+    assert not wrong
+
+
+def top_level_name(entry: Path) -> str:
+    """The import or distribution name a top-level artifact entry stands for."""
+    if entry.name.endswith((".dist-info", ".data", ".libs")):
+        return entry.name.split("-")[0].split(".")[0].lower()
+    return entry.name.removesuffix(".py").lower()
+
+
+def test_no_dev_test_or_runtime_provided_packages(function_dir: Path) -> None:
+    shipped = {top_level_name(entry) for entry in function_dir.iterdir()}
+    assert shipped & NOT_SHIPPED == set()
+
+
+def test_no_bytecode_from_our_source_tree(function_dir: Path) -> None:
+    ours = function_dir / "create_thumbnail"
+    stale = [p for p in ours.rglob("*") if p.name == "__pycache__" or p.suffix == ".pyc"]
+    assert not stale
+    assert not (function_dir / "__pycache__").exists()
+
+
+def test_artifact_size(function_dir: Path, record_property) -> None:
+    size = sum(p.lstat().st_size for p in function_dir.rglob("*") if p.is_file())
+    megabytes = size / 1e6
+    print(f"\nunzipped {FUNCTION} artifact: {megabytes:.1f} MB")
+    record_property("artifact_mb", round(megabytes, 1))
+    assert megabytes < MAX_ARTIFACT_MB

@@ -1,0 +1,435 @@
+"""What template.yaml promises, checked without an AWS account.
+
+- The linters the deploy path trusts (cfn-lint, `sam validate --lint`) accept it.
+- The CloudFormation SAM generates from it has no dependency cycle. CloudFormation would refuse
+  such a stack only at deploy time, and cfn-lint cannot see it in the SAM source: the cycle
+  (bucket -> notification -> permission -> function -> role -> bucket) only exists after the
+  transform, between resources SAM creates. The checker's own tests show it finds that cycle.
+- The function's role can read the source bucket and write the resized one, and nothing else.
+- Both buckets are private, encrypted, owner-enforced and refuse plain HTTP.
+- The function, its trigger and the outputs are the ones the README and scripts rely on.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+FUNCTION = "CreateThumbnailFunction"
+SOURCE_BUCKET_NAME = "${AWS::StackName}-source-${AWS::AccountId}-${AWS::Region}"
+SOURCE_BUCKET_ARN = "arn:${AWS::Partition}:s3:::" + SOURCE_BUCKET_NAME
+
+
+# --- running the command-line tools ------------------------------------------------------------
+
+
+def run_tool(name: str, *args: str | Path, home: Path) -> subprocess.CompletedProcess[str]:
+    """Run a venv executable from the repo root, with no AWS profile, credentials or ~/.aws."""
+    home.mkdir(parents=True, exist_ok=True)
+    # sam checks PyPI for a newer version once a week; a fresh HOME would make it check now.
+    (home / ".aws-sam").mkdir(exist_ok=True)
+    (home / ".aws-sam" / "metadata.json").write_text(json.dumps({"lastVersionCheck": time.time()}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        HOME=str(home),
+        PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+        SAM_CLI_TELEMETRY="0",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+    )
+    return subprocess.run(
+        [str(VENV_BIN / name), *map(str, args)],
+        check=False,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_cfn_lint_accepts_the_template(tmp_path: Path) -> None:
+    result = run_tool("cfn-lint", "template.yaml", home=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sam_validate_lint_accepts_the_template(tmp_path: Path) -> None:
+    result = run_tool("sam", "validate", "--lint", "--region", "us-east-1", home=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_accepts_the_transformed_template(cfn_template: dict, tmp_path: Path) -> None:
+    transformed = tmp_path / "transformed.json"
+    transformed.write_text(json.dumps(cfn_template, indent=2))
+    result = run_tool("cfn-lint", "--format", "parseable", transformed, home=tmp_path / "home")
+    # Not even a warning today; a new one deserves a look before it is waved through.
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- the dependency graph of the transformed template ------------------------------------------
+
+SUB_VARIABLE = re.compile(r"\$\{(?!!)([^}]+)\}")  # ${Name} or ${Name.Attr}; ${!x} is a literal
+
+
+def references(value: Any) -> set[str]:
+    """Every name value points at via Ref, Fn::GetAtt or Fn::Sub, however deeply nested.
+
+    Names are logical ids, parameters and pseudo parameters alike; the graph keeps resources.
+    """
+    if isinstance(value, list):
+        return set().union(*map(references, value))
+    if not isinstance(value, dict):
+        return set()
+    found: set[str] = set()
+    for key, arg in value.items():
+        if key == "Ref" and isinstance(arg, str):
+            found.add(arg)
+        elif key == "Fn::GetAtt":
+            if isinstance(arg, str):  # the "Name.Attr" form
+                found.add(arg.split(".", 1)[0])
+            else:  # [Name, Attr]; Attr itself may be a Ref
+                found |= {arg[0]} | references(arg[1:])
+        elif key == "Fn::Sub":
+            text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+            named = {match.strip().split(".", 1)[0] for match in SUB_VARIABLE.findall(text)}
+            found |= (named - variables.keys()) | references(variables)
+        else:
+            found |= references(arg)
+    return found
+
+
+def dependency_graph(template: dict) -> dict[str, set[str]]:
+    """Resource -> the resources CloudFormation must create before it."""
+    resources = template["Resources"]
+    graph = {}
+    for name, resource in resources.items():
+        depends_on = resource.get("DependsOn", [])
+        depends_on = [depends_on] if isinstance(depends_on, str) else depends_on
+        body = {key: value for key, value in resource.items() if key != "DependsOn"}
+        graph[name] = (set(depends_on) | references(body)) & resources.keys()
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A cycle as [a, b, ..., a], or None. Depth-first, in sorted order so the answer is stable."""
+    done: set[str] = set()
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        path.append(node)
+        for target in sorted(graph[node]):
+            if target in path:
+                return path[path.index(target) :] + [target]
+            if target not in done and (cycle := visit(target)):
+                return cycle
+        path.pop()
+        done.add(node)
+        return None
+
+    for node in sorted(graph):
+        if node not in done and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def starting_at(cycle: list[str], node: str) -> list[str]:
+    """The same cycle, read from node: [node, ..., node]."""
+    ring = cycle[:-1]
+    start = ring.index(node)
+    return ring[start:] + ring[:start] + [node]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"Ref": "A"}, {"A"}),
+        ({"Fn::GetAtt": ["A", "Arn"]}, {"A"}),
+        ({"Fn::GetAtt": "A.Arn"}, {"A"}),
+        ({"Fn::Sub": "${A}/${B.Arn}:${AWS::Region}/${!Literal}"}, {"A", "B", "AWS::Region"}),
+        ({"Fn::Sub": ["${X}-${C}", {"X": {"Ref": "D"}}]}, {"C", "D"}),
+        ({"Fn::Join": ["", [{"Ref": "A"}, {"Fn::If": ["Cond", {"Ref": "B"}, "x"]}]]}, {"A", "B"}),
+        ({"Properties": {"Name": "plain text with a $ sign"}}, set()),
+    ],
+)
+def test_references(value: Any, expected: set[str]) -> None:
+    assert references(value) == expected
+
+
+def test_transformed_template_has_no_dependency_cycle(cfn_template: dict) -> None:
+    graph = dependency_graph(cfn_template)
+    # The edges that would close a cycle are there: the checker sees the SAM-made resources.
+    assert {FUNCTION, f"{FUNCTION}SourceUploadPermission"} <= graph["SourceBucket"]
+    assert f"{FUNCTION}Role" in graph[FUNCTION]
+    cycle = find_cycle(graph)
+    assert cycle is None, "dependency cycle: " + " -> ".join(cycle)
+
+
+def source_bucket_resources(make: Callable[[bool], Any]) -> Callable[[dict], None]:
+    """An edit naming the source bucket in the function's policy with make(for_objects)."""
+
+    def edit(function: dict) -> None:
+        replaced = 0
+        for statement in function["Properties"]["Policies"][0]["Statement"]:
+            resource = statement["Resource"]
+            sub = resource.get("Fn::Sub") if isinstance(resource, dict) else None
+            if isinstance(sub, str) and sub.startswith(SOURCE_BUCKET_ARN):
+                statement["Resource"] = make(sub.endswith("/*"))
+                replaced += 1
+        assert replaced == 2, "the policy no longer names the source bucket as this test expects"
+
+    return edit
+
+
+SOURCE_ARN = {"Fn::GetAtt": ["SourceBucket", "Arn"]}
+CYCLE_MAKING_EDITS = {
+    "policy-GetAtt": source_bucket_resources(
+        lambda objects: {"Fn::Join": ["", [SOURCE_ARN, "/*"]]} if objects else SOURCE_ARN
+    ),
+    "policy-Sub": source_bucket_resources(
+        lambda objects: {"Fn::Sub": "${SourceBucket.Arn}" + ("/*" if objects else "")}
+    ),
+    "policy-Sub-list": source_bucket_resources(
+        lambda objects: {
+            "Fn::Sub": [
+                "arn:${AWS::Partition}:s3:::${Name}" + ("/*" if objects else ""),
+                {"Name": {"Ref": "SourceBucket"}},
+            ]
+        }
+    ),
+    "DependsOn-string": lambda function: function.update(DependsOn="SourceBucket"),
+    "DependsOn-list": lambda function: function.update(DependsOn=["ResizedBucket", "SourceBucket"]),
+}
+
+
+@pytest.mark.parametrize("edit", CYCLE_MAKING_EDITS, ids=str)
+def test_cycle_check_finds_a_cycle_through_the_source_bucket(
+    edit: str, sam_template: dict, translate: Callable[[dict], dict]
+) -> None:
+    """The check above can fail: name the source bucket by reference, and the cycle appears."""
+    template = copy.deepcopy(sam_template)
+    CYCLE_MAKING_EDITS[edit](template["Resources"][FUNCTION])
+    cycle = find_cycle(dependency_graph(translate(template)))
+    assert cycle is not None and "SourceBucket" in cycle, cycle
+    cycle = starting_at(cycle, "SourceBucket")
+    print(f"{edit}: {' -> '.join(cycle)}")
+    # The edited resource closes it: the policy lives on the role, DependsOn on the function.
+    assert cycle[-2] == (f"{FUNCTION}Role" if edit.startswith("policy") else FUNCTION), cycle
+
+
+def test_cfn_lint_reports_that_cycle_too(
+    sam_template: dict, translate: Callable[[dict], dict], tmp_path: Path
+) -> None:
+    """And so can the cfn-lint run on the transformed template (E3004: circular dependency)."""
+    template = copy.deepcopy(sam_template)
+    CYCLE_MAKING_EDITS["policy-GetAtt"](template["Resources"][FUNCTION])
+    transformed = tmp_path / "cyclic.json"
+    transformed.write_text(json.dumps(translate(template), indent=2))
+    result = run_tool("cfn-lint", "--format", "parseable", transformed, home=tmp_path / "home")
+    assert result.returncode != 0
+    assert f"E3004:Circular Dependencies for resource {FUNCTION}Role" in result.stdout, (
+        result.stdout
+    )
+
+
+# --- least privilege ---------------------------------------------------------------------------
+
+
+def function_role(cfn_template: dict) -> dict:
+    role_ref = cfn_template["Resources"][FUNCTION]["Properties"]["Role"]
+    role = cfn_template["Resources"][role_ref["Fn::GetAtt"][0]]
+    assert role["Type"] == "AWS::IAM::Role"
+    return role
+
+
+def as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def role_statements(role: dict) -> list[dict]:
+    """Every inline statement, Sid dropped and Action/Resource always lists."""
+    return [
+        {k: as_list(v) if k in ("Action", "Resource") else v for k, v in s.items() if k != "Sid"}
+        for policy in role["Properties"].get("Policies", [])
+        for s in policy["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_role_has_only_the_logging_managed_policy(cfn_template: dict) -> None:
+    role = function_role(cfn_template)
+    assert role["Properties"].get("ManagedPolicyArns", []) == [
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    ]
+
+
+def test_role_policy_is_read_source_write_resized_and_nothing_else(cfn_template: dict) -> None:
+    def allow(action: str, resource: str) -> dict:
+        return {"Effect": "Allow", "Action": [action], "Resource": [{"Fn::Sub": resource}]}
+
+    expected = [
+        allow("s3:GetObject", f"{SOURCE_BUCKET_ARN}/*"),
+        allow("s3:ListBucket", SOURCE_BUCKET_ARN),
+        allow("s3:PutObject", "${ResizedBucket.Arn}/*"),
+    ]
+    assert sorted(role_statements(function_role(cfn_template)), key=json.dumps) == sorted(
+        expected, key=json.dumps
+    )
+
+
+def strings_in(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [s for item in value for s in strings_in(item)] if isinstance(value, list) else []
+
+
+def test_role_policy_has_no_wildcards(cfn_template: dict) -> None:
+    """No `*` in an action; in a resource only as the trailing /* that means "any object key"."""
+    for statement in role_statements(function_role(cfn_template)):
+        for action in statement.get("Action", []) + statement.get("NotAction", []):
+            assert "*" not in action, statement
+        resources = statement.get("Resource", []) + statement.get("NotResource", [])
+        for resource in strings_in(resources):
+            assert "*" not in resource.removesuffix("/*"), statement
+
+
+def test_source_bucket_name_is_the_one_the_policy_names(cfn_template: dict) -> None:
+    """The policy cannot Ref the bucket (that is the cycle); it spells the name out instead, so
+    the bucket's name and the policy's ARN must be the very same string."""
+    bucket_name = cfn_template["Resources"]["SourceBucket"]["Properties"]["BucketName"]
+    assert bucket_name == {"Fn::Sub": SOURCE_BUCKET_NAME}
+    arn = "arn:${AWS::Partition}:s3:::" + bucket_name["Fn::Sub"]
+    statements = role_statements(function_role(cfn_template))
+    policy_resources = [r for s in statements for r in s["Resource"]]
+    assert {"Fn::Sub": arn} in policy_resources
+    assert {"Fn::Sub": f"{arn}/*"} in policy_resources
+
+
+def test_source_bucket_name_is_valid_for_the_configured_stack_in_every_region() -> None:
+    """S3 names: 3-63 characters, lowercase letters, digits and hyphens. The name comes from the
+    stack name, which CloudFormation allows up to 128 characters and in uppercase: this holds
+    samconfig.toml's stack name to what the bucket can carry (28 characters, lowercase)."""
+    samconfig = tomllib.loads((REPO_ROOT / "samconfig.toml").read_text())
+    stack_name = samconfig["default"]["global"]["parameters"]["stack_name"]
+    session = botocore.session.get_session()
+    partitions = session.get_available_partitions()
+    regions = [r for p in partitions for r in session.get_available_regions("s3", p)]
+    assert "us-east-1" in regions
+    for region in regions:
+        name = SOURCE_BUCKET_NAME.replace("${AWS::StackName}", stack_name)
+        name = name.replace("${AWS::AccountId}", "123456789012").replace("${AWS::Region}", region)
+        assert re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", name), name
+
+
+# --- buckets -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bucket", ["SourceBucket", "ResizedBucket"])
+def test_bucket_is_private_encrypted_and_owner_enforced(cfn_template: dict, bucket: str) -> None:
+    props = cfn_template["Resources"][bucket]["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    rules = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rules and all(r["ServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in rules)
+    assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+
+
+@pytest.mark.parametrize("bucket", ["SourceBucket", "ResizedBucket"])
+def test_bucket_policy_denies_plain_http(cfn_template: dict, bucket: str) -> None:
+    policies = [
+        r["Properties"]["PolicyDocument"]
+        for r in cfn_template["Resources"].values()
+        if r["Type"] == "AWS::S3::BucketPolicy" and r["Properties"]["Bucket"] == {"Ref": bucket}
+    ]
+    assert len(policies) == 1, f"{bucket} should have exactly one bucket policy"
+
+    def secure_transport(statement: dict) -> str:
+        return str(statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport"))
+
+    deny_http = [
+        s
+        for s in policies[0]["Statement"]
+        if s["Effect"] == "Deny" and secure_transport(s).lower() == "false"
+    ]
+    assert len(deny_http) == 1, policies[0]
+    statement = deny_http[0]
+    assert statement["Principal"] in ("*", {"AWS": "*"})
+    assert as_list(statement["Action"]) == ["s3:*"]
+    assert {"Fn::GetAtt": [bucket, "Arn"]} in statement["Resource"]
+    assert {"Fn::Sub": f"${{{bucket}.Arn}}/*"} in statement["Resource"]
+
+
+# --- the function, its trigger and the outputs -------------------------------------------------
+
+
+def test_function_runtime_handler_and_code(sam_template: dict, cfn_template: dict) -> None:
+    assert sam_template["Resources"][FUNCTION]["Properties"]["CodeUri"] == "src/"
+    props = cfn_template["Resources"][FUNCTION]["Properties"]  # Globals merged in
+    assert props["Runtime"] == "python3.13"
+    assert props["Architectures"] == ["arm64"]
+    assert props["Handler"] == "create_thumbnail.app.lambda_handler"
+
+
+def test_function_writes_to_the_resized_bucket(cfn_template: dict) -> None:
+    variables = cfn_template["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert variables["DESTINATION_BUCKET"] == {"Ref": "ResizedBucket"}
+    assert "SourceBucket" not in references(variables)
+
+
+def test_function_is_triggered_by_uploads_to_the_source_bucket_only(
+    sam_template: dict, cfn_template: dict
+) -> None:
+    events = sam_template["Resources"][FUNCTION]["Properties"]["Events"]
+    assert [e["Properties"] for e in events.values()] == [
+        {"Bucket": {"Ref": "SourceBucket"}, "Events": "s3:ObjectCreated:*"}
+    ]
+    resources = cfn_template["Resources"]
+    assert resources["SourceBucket"]["Properties"]["NotificationConfiguration"] == {
+        "LambdaConfigurations": [
+            {"Event": "s3:ObjectCreated:*", "Function": {"Fn::GetAtt": [FUNCTION, "Arn"]}}
+        ]
+    }
+    # A thumbnail written to the resized bucket must never call the function again.
+    assert "NotificationConfiguration" not in resources["ResizedBucket"]["Properties"]
+    permission = resources[f"{FUNCTION}SourceUploadPermission"]["Properties"]
+    assert permission["Principal"] == "s3.amazonaws.com"
+    assert permission["SourceAccount"] == {"Ref": "AWS::AccountId"}
+
+
+def test_outputs(cfn_template: dict) -> None:
+    outputs = {name: output["Value"] for name, output in cfn_template["Outputs"].items()}
+    assert outputs["SourceBucketName"] == {"Ref": "SourceBucket"}
+    assert outputs["ResizedBucketName"] == {"Ref": "ResizedBucket"}
+    assert outputs["CreateThumbnailFunctionArn"] == {"Fn::GetAtt": [FUNCTION, "Arn"]}
+
+
+# --- sample events -----------------------------------------------------------------------------
+
+EVENT_FILES = sorted((REPO_ROOT / "events").iterdir())
+
+
+def test_there_are_sample_events() -> None:
+    assert EVENT_FILES
+
+
+@pytest.mark.parametrize("path", EVENT_FILES, ids=lambda p: p.name)
+def test_sample_event_is_valid_json(path: Path) -> None:
+    json.loads(path.read_text())
