@@ -8,7 +8,7 @@ from PIL import Image, ImageOps
 
 from create_thumbnail.config import Box
 from create_thumbnail.errors import ImageTooLarge, NotAnImage
-from create_thumbnail.imaging import fit, load_source, make_thumbnails, sniff_format
+from create_thumbnail.imaging import _resampling_mode, fit, load_source, make_thumbnails, sniff_format
 from local_run.samples import encode, photo, store_with_orientation
 from tests.images import TRANSPARENT, decode, source_bytes, upright
 
@@ -84,6 +84,14 @@ def test_sixteen_bit_grey_is_scaled_not_clipped():
     assert 10 <= image.getpixel((1, 1)) <= 30
 
 
+@pytest.mark.parametrize("mode", ["I;16", "I;16B", "I"])
+def test_every_sixteen_bit_layout_keeps_the_high_byte(mode):
+    image = Image.new(mode, (4, 1), 60000)
+    image.putpixel((0, 0), 5000)
+    converted = _resampling_mode(image)
+    assert [converted.getpixel((x, 0)) for x in range(4)] == [19, 234, 234, 234]
+
+
 def test_palette_png_is_resampled_smoothly_not_nearest_neighbour():
     """A P image resized as P would keep only palette colours; RGB resampling blends the edge."""
     image, _ = _one(source_bytes("P", (300, 300), "PNG"), Box(97, 97))
@@ -121,13 +129,15 @@ def test_fit(size, box, expected):
 def test_jpeg_draft_decodes_a_12mp_photo_at_reduced_scale():
     data = encode(photo((4000, 3000)), "JPEG", quality=90)
     image, _ = load_source(data, [Box(256, 256)], MAX_PIXELS)
-    # 1/4 scale (1000x750) still covers twice the 256x192 target; full decode would be 4000x3000.
-    assert image.size == (1000, 750)
+    # 1/8 scale (500x375) still covers 1.5 times the 256x192 target; in full it is 4000x3000.
+    assert image.size == (500, 375)
+    image, _ = load_source(data, [Box(256, 256), Box(1024, 1024)], MAX_PIXELS)
+    assert image.size == (2000, 1500)  # the largest box decides: 1/2 covers 1.5 x 1024x768
 
 
 def test_draft_box_is_swapped_for_transposing_orientations():
     """Stored landscape, shown portrait (orientation 6), tall box: an unswapped draft would
-    decode 1/4 scale (750x1000 upright), less than twice the 500x667 target."""
+    decode 1/4 scale (750x1000 upright), less than 1.5 times the 500x667 target."""
     stored, exif = store_with_orientation(photo((3000, 4000)), 6)
     data = encode(stored, "JPEG", quality=85, exif=exif)
     image, _ = load_source(data, [Box(500, 2000)], MAX_PIXELS)
