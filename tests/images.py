@@ -9,6 +9,7 @@ from io import BytesIO
 from PIL import Image, ImageDraw
 
 from local_run.samples import encode, store_with_orientation
+from tests.icc import cmyk_profile
 
 # (background, marker) per mode, far apart so resampling blur cannot confuse them.
 COLOURS: dict[str, tuple[object, object]] = {
@@ -44,9 +45,12 @@ def _draw_marker(image: Image.Image, fill: object) -> None:
 
 
 def source_bytes(mode: str, size: tuple[int, int], image_format: str, orientation: int = 1) -> bytes:
-    """Encoded as a camera or editor would: pixels stored turned, EXIF saying how to fix them."""
-    stored, exif = store_with_orientation(upright(mode, size), orientation)
+    """Encoded as a camera or editor would: pixels stored turned, EXIF saying how to fix them.
+    'CMYK+icc' is CMYK with an embedded (naive) CMYK printer profile."""
+    stored, exif = store_with_orientation(upright(mode.removesuffix("+icc"), size), orientation)
     options: dict[str, object] = {"exif": exif} if orientation != 1 else {}
+    if mode == "CMYK+icc":
+        options["icc_profile"] = cmyk_profile()
     if mode == "P+alpha":
         options["transparency"] = 0
     if image_format == "JPEG":

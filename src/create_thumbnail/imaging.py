@@ -3,12 +3,14 @@
 The order matters, each step depending on the one before:
   1. sniff the magic bytes (the extension may lie);
   2. open lazily and check the pixel count from the header, before any decoding;
-  3. JPEG only: ``draft`` to about twice the largest target, so libjpeg decodes a 12 MP photo
-     at 1/4 or 1/8 scale (box sides swapped for EXIF orientations 5-8, which transpose);
+  3. JPEG only: ``draft`` to 1.5 times the largest target, so libjpeg decodes a 12 MP photo
+     at 1/2, 1/4 or 1/8 scale (box sides swapped for EXIF orientations 5-8, which transpose);
   4. apply the EXIF orientation (after draft: transposing loads the pixels);
   5. normalise the mode so resampling is not nearest-neighbour and 16 bits are scaled, not clipped;
-  6. resize once per box from that single decode, then encode without EXIF, XMP or comments
-     (GPS tags must not travel with a shared thumbnail).
+  6. resize, largest box first, each smaller box from the smallest rendition that still has
+     1.5 times its pixels (three boxes cost little more than the largest alone);
+  7. per thumbnail: embedded ICC profile -> sRGB (colour.py), then encode without EXIF, XMP or
+     comments (formats.py): GPS tags must not travel with a shared thumbnail.
 """
 
 from __future__ import annotations
@@ -19,31 +21,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from io import BytesIO
-from types import MappingProxyType
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from create_thumbnail.config import Box
+from create_thumbnail.colour import to_srgb
+from create_thumbnail.config import Box, Encoding
 from create_thumbnail.errors import ImageTooLarge, NotAnImage
+from create_thumbnail.formats import JPEG, PNG, OutputFormat, encode, output_format
 
-JPEG = "JPEG"
-PNG = "PNG"
 _MAGIC = ((b"\xff\xd8\xff", JPEG), (b"\x89PNG\r\n\x1a\n", PNG))
-CONTENT_TYPES = MappingProxyType({JPEG: "image/jpeg", PNG: "image/png"})
-# Encoder options per output format, in one table rather than branches in the encoder.
-_SAVE_OPTIONS = MappingProxyType(
-    {
-        JPEG: {"quality": 85, "optimize": True},
-        PNG: {"compress_level": 6},
-    }
-)
 _ORIENTATION_TAG = 0x0112
 _TRANSPOSING_ORIENTATIONS = frozenset({5, 6, 7, 8})
-# JPEG draft decodes at 1/2, 1/4 or 1/8 scale but never below this many times the target; LANCZOS
-# does the rest. Measured on a 12 MP photo against a full decode + LANCZOS: 1.5 gives 54 dB PSNR
-# (indistinguishable) and, for a 1024 box, decodes at 1/2 (60 ms) where Image.thumbnail's 2.0
-# misses 1/2 by 48 pixels and decodes all 12 MP (162 ms, +90 MB).
-_DRAFT_GAP = 1.5
+# Never resample from fewer than this many times the target's pixels per side: JPEG draft decodes
+# at 1/2, 1/4 or 1/8 scale down to it, and smaller boxes are cut from larger renditions down to
+# it; LANCZOS does the rest. Measured on a 12 MP photo against a full decode + LANCZOS: 1.5 gives
+# 54 dB PSNR (indistinguishable) and, for a 1024 box, decodes at 1/2 (60 ms) where
+# Image.thumbnail's 2.0 misses 1/2 by 48 pixels and decodes all 12 MP (162 ms, +90 MB).
+_GAP = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +48,7 @@ class Thumbnail:
     content_type: str
     width: int
     height: int
+    extensions: tuple[str, ...] = ()
 
 
 def sniff_format(data: bytes) -> str:
@@ -73,22 +68,50 @@ def fit(size: tuple[int, int], box: Box) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def make_thumbnails(data: bytes, boxes: Sequence[Box], max_pixels: int) -> list[Thumbnail]:
-    """One thumbnail per box, all from one decode. The output format is the source's."""
+def make_thumbnails(
+    data: bytes, boxes: Sequence[Box], max_pixels: int, encoding: Encoding = Encoding()
+) -> list[Thumbnail]:
+    """One thumbnail per box, in the order given, all from one decode."""
     if not boxes:
         raise ValueError("no boxes to fit")
-    image_format = sniff_format(data)
-    image, icc_profile = load_source(data, boxes, max_pixels)
-    return [_encode(_resize(image, box), box, image_format, icc_profile) for box in boxes]
+    target = output_format(sniff_format(data), encoding)
+    image, icc = load_source(data, boxes, max_pixels)
+    resized = resize_all(image, boxes)
+    return [_thumbnail(resized[box], box, icc, target, encoding) for box in boxes]
+
+
+def resize_all(image: Image.Image, boxes: Sequence[Box]) -> dict[Box, Image.Image]:
+    """Largest target first; each later one resamples the smallest rendition made so far that
+    still has _GAP times its size, so extra boxes cost a fraction of the first."""
+    done: dict[Box, Image.Image] = {}
+    for box in sorted(set(boxes), key=lambda b: fit(image.size, b), reverse=True):
+        target = fit(image.size, box)
+        sources = [im for im in done.values() if min(im.width / target[0], im.height / target[1]) >= _GAP]
+        source = min(sources, key=lambda im: im.width, default=image)
+        done[box] = _resize(source, target)
+    return done
+
+
+def _thumbnail(
+    image: Image.Image, box: Box, icc: bytes | None, target: OutputFormat, encoding: Encoding
+) -> Thumbnail:
+    image = to_srgb(image, icc)
+    return Thumbnail(
+        box=box,
+        data=encode(image, target, encoding),
+        format=target.name,
+        content_type=target.content_type,
+        width=image.width,
+        height=image.height,
+        extensions=target.extensions,
+    )
 
 
 def load_source(
     data: bytes, boxes: Sequence[Box], max_pixels: int
 ) -> tuple[Image.Image, bytes | None]:
-    """Decoded, upright, in a mode fit for resampling; plus the ICC profile if it still applies.
-
-    Decoding is scaled down (JPEG draft) as far as the largest box allows.
-    """
+    """Decoded (scaled down by JPEG draft as far as the largest box allows), upright, in a mode
+    fit for resampling; plus the embedded ICC profile, which still describes these pixels."""
     with warnings.catch_warnings():
         # Our own max_pixels check below replaces Pillow's warning; its hard error (at twice
         # Image.MAX_IMAGE_PIXELS) still fires inside open() and is caught as too large.
@@ -104,15 +127,10 @@ def load_source(
             raise ImageTooLarge(str(error)) from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
             raise NotAnImage(f"could not decode the image: {error}") from None
-    source_mode = image.mode
     icc_profile = image.info.get("icc_profile") or None
     if orientation in range(2, 9):
         image = ImageOps.exif_transpose(image)
-    image = _resampling_mode(image)
-    # A CMYK profile no longer describes RGB pixels; a grey or RGB one still does.
-    if source_mode == "CMYK":
-        icc_profile = None
-    return image, icc_profile
+    return _resampling_mode(image), icc_profile
 
 
 def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
@@ -142,12 +160,13 @@ def _draft(image: Image.Image, boxes: Sequence[Box], orientation: int) -> None:
         target_w, target_h = fit((width, height), box)
         largest_w, largest_h = max(largest_w, target_w), max(largest_h, target_h)
     if (largest_w, largest_h) != (width, height):
-        image.draft(None, (math.ceil(largest_w * _DRAFT_GAP), math.ceil(largest_h * _DRAFT_GAP)))
+        image.draft(None, (math.ceil(largest_w * _GAP), math.ceil(largest_h * _GAP)))
 
 
 def _resampling_mode(image: Image.Image) -> Image.Image:
-    """Modes Pillow resamples well: L, LA, RGB, RGBA. Palettes and bilevel would otherwise be
-    resized nearest-neighbour, and 16-bit grey would be clipped to white by a plain convert."""
+    """Modes Pillow resamples well: L, LA, RGB, RGBA, CMYK. Palettes and bilevel would otherwise
+    be resized nearest-neighbour, and 16-bit grey would be clipped to white by a plain convert.
+    CMYK stays CMYK so that its profile (or the naive formula) turns it into sRGB afterwards."""
     mode = image.mode
     transparent = image.info.get("transparency") is not None
     if mode.startswith("I;16"):
@@ -158,7 +177,7 @@ def _resampling_mode(image: Image.Image) -> Image.Image:
         target = "LA" if transparent else "L"
     elif mode in ("P", "RGB"):
         target = "RGBA" if transparent else "RGB"
-    elif mode in ("LA", "RGBA"):
+    elif mode in ("LA", "RGBA", "CMYK"):
         target = mode
     elif mode == "PA":
         target = "RGBA"
@@ -181,30 +200,9 @@ def _high_bytes(image: Image.Image) -> Image.Image:
     return Image.frombytes("L", image.size, high)
 
 
-def _resize(image: Image.Image, box: Box) -> Image.Image:
-    size = fit(image.size, box)
+def _resize(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     if size == image.size:
         return image.copy()
     # reducing_gap: integer-factor reduce() first, LANCZOS for the last step; Pillow's docs
     # call 3.0 indistinguishable from a full LANCZOS at a fraction of the cost.
     return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-
-
-def _encode(image: Image.Image, box: Box, image_format: str, icc: bytes | None) -> Thumbnail:
-    # Encoders fall back to image.info for the ICC profile and the JPEG comment: start clean so
-    # only what we pass explicitly is written.
-    image.info = {}
-    options = dict(_SAVE_OPTIONS[image_format])
-    if icc:
-        options["icc_profile"] = icc
-    buffer = BytesIO()
-    image.save(buffer, format=image_format, **options)
-    return Thumbnail(
-        box=box,
-        data=buffer.getvalue(),
-        format=image_format,
-        content_type=CONTENT_TYPES[image_format],
-        width=image.width,
-        height=image.height,
-    )
-

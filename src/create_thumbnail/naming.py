@@ -3,8 +3,10 @@
 Destination key: ``{width}x{height}/{source key}``, in the destination bucket. It is a pure
 function of the source key and the box, so a re-delivered event overwrites the same object
 instead of adding a copy, every size has its own prefix to list, and two different sources can
-never share a thumbnail (``a.jpg`` and ``a.png`` keep their names). The key keeps the source's
-extension even when the bytes turn out to be another format; ContentType says what they are.
+never share a thumbnail (``a.jpg`` and ``a.png`` keep their names). When the thumbnail's format
+is not what the key's extension says (THUMBNAIL_FORMAT=webp, or a PNG uploaded as ``.jpg``), the
+format's extension is appended instead of replacing the old one, which keeps keys unique:
+``256x256/a.jpg.webp``.
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ def skip_reason(ref: ObjectRef) -> str | None:
     return None
 
 
-def destination_key(source_key: str, box: Box) -> str:
+def destination_key(source_key: str, box: Box, extensions: tuple[str, ...] = ()) -> str:
+    """extensions: the thumbnail format's, the first being the one to append if none matches."""
     key = f"{box}/{source_key}"
+    if extensions and not key.lower().endswith(extensions):
+        key += extensions[0]
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         raise DestinationKeyTooLong(
             f"thumbnail key for a {len(source_key.encode())}-byte source key exceeds "

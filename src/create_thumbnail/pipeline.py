@@ -131,15 +131,15 @@ def thumbnail_object(ref: ObjectRef, settings: Settings, storage: Storage, start
     reason = skip_reason(ref)
     if reason:
         return Outcome(ref.bucket, ref.key, "skipped", reason, ref.size, ms=_ms(started))
-    keys = {box: destination_key(ref.key, box) for box in settings.sizes}
     if ref.size is not None and ref.size > settings.max_source_bytes:
         raise ImageTooLarge(f"object is {ref.size:,} bytes, over the limit of {settings.max_source_bytes:,}")
     data = storage.read(ref, settings.max_source_bytes)
     if not data:
         return Outcome(ref.bucket, ref.key, "skipped", "empty object (0 bytes)", 0, ms=_ms(started))
     written = []
-    for thumbnail in make_thumbnails(data, settings.sizes, settings.max_source_pixels):
-        key = keys[thumbnail.box]
+    thumbnails = make_thumbnails(data, settings.sizes, settings.max_source_pixels, settings.encoding)
+    keys = [destination_key(ref.key, thumbnail.box, thumbnail.extensions) for thumbnail in thumbnails]
+    for key, thumbnail in zip(keys, thumbnails, strict=True):
         metadata = thumbnail_metadata(ref, thumbnail.box)
         storage.write(settings.destination_bucket, key, thumbnail.data, thumbnail.content_type, metadata)
         written.append(

@@ -6,6 +6,7 @@ from create_thumbnail.config import (
     DEFAULT_MAX_SOURCE_BYTES,
     DEFAULT_MAX_SOURCE_PIXELS,
     Box,
+    Encoding,
     Settings,
 )
 from create_thumbnail.errors import ConfigError
@@ -55,3 +56,35 @@ def test_bad_setting_names_the_variable(env, message):
 def test_limits_accept_underscored_numbers():
     settings = Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "MAX_SOURCE_PIXELS": "50_000_000"})
     assert settings.max_source_pixels == 50_000_000
+
+
+def test_encoding_defaults_and_overrides():
+    assert Settings.from_env({"DESTINATION_BUCKET": "ok-bucket"}).encoding == Encoding()
+    encoding = Settings.from_env(
+        {
+            "DESTINATION_BUCKET": "ok-bucket",
+            "THUMBNAIL_FORMAT": "WebP",
+            "JPEG_QUALITY": "70",
+            "WEBP_QUALITY": "90",
+            "AVIF_QUALITY": "50",
+            "PNG_COMPRESS_LEVEL": "1",
+            "THUMBNAIL_BACKGROUND": "#102030",
+        }
+    ).encoding
+    assert encoding == Encoding("webp", 70, 90, 50, 1, (16, 32, 48))
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("THUMBNAIL_FORMAT", "gif", "THUMBNAIL_FORMAT: 'gif' is not one of source, jpeg, png, webp, avif"),
+        ("JPEG_QUALITY", "100", "JPEG_QUALITY: '100' must be from 1 to 95"),
+        ("WEBP_QUALITY", "0", "WEBP_QUALITY: '0' must be from 1 to 100"),
+        ("AVIF_QUALITY", "high", "AVIF_QUALITY: 'high' is not a whole number"),
+        ("PNG_COMPRESS_LEVEL", "10", "PNG_COMPRESS_LEVEL: '10' must be from 0 to 9"),
+        ("THUMBNAIL_BACKGROUND", "white", "THUMBNAIL_BACKGROUND: 'white' is not a colour like #ffffff"),
+    ],
+)
+def test_bad_encoding_setting_names_the_variable(name, value, message):
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", name: value})
