@@ -13,7 +13,7 @@ from PIL import Image
 from create_thumbnail.errors import ConfigError, RetryableRecordsFailed
 from local_run.embedded_s3 import environment
 from local_run.s3_events import put_event, put_record
-from tests.images import source_bytes
+from local_run.grid import source_bytes
 
 
 def upload(s3, bucket: str, key: str, data: bytes) -> dict:

@@ -12,8 +12,8 @@ from PIL import Image, ImageCms
 from create_thumbnail.config import Box
 from create_thumbnail.imaging import make_thumbnails
 from local_run.samples import encode
-from tests.icc import ADOBE_RGB, PROPHOTO_RGB, cmyk_profile, grey_profile, rgb_profile
-from tests.images import decode
+from local_run.icc_profiles import ADOBE_RGB, PROPHOTO_RGB, cmyk_profile, grey_profile, rgb_profile
+from local_run.grid import decode
 
 BOX = Box(64, 64)
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))

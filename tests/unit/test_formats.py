@@ -8,7 +8,7 @@ from PIL import Image
 from create_thumbnail.config import Box, Encoding
 from create_thumbnail.imaging import make_thumbnails
 from create_thumbnail.naming import destination_key
-from tests.images import decode, source_bytes
+from local_run.grid import decode, source_bytes
 
 BOX = Box(100, 100)
 

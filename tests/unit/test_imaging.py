@@ -10,7 +10,7 @@ from create_thumbnail.config import Box
 from create_thumbnail.errors import ImageTooLarge, NotAnImage
 from create_thumbnail.imaging import _resampling_mode, fit, load_source, make_thumbnails, sniff_format
 from local_run.samples import encode, photo, store_with_orientation
-from tests.images import TRANSPARENT, decode, source_bytes, upright
+from local_run.grid import TRANSPARENT, decode, source_bytes, upright
 
 BOX = Box(100, 100)
 MAX_PIXELS = 50_000_000

@@ -9,7 +9,7 @@ from create_thumbnail.errors import InvalidEvent, RetryableRecordsFailed, Storag
 from create_thumbnail.pipeline import handle_event
 from local_run.s3_events import load_event, put_event, put_record
 from tests.fakes import InMemoryStorage
-from tests.images import decode, source_bytes
+from local_run.grid import decode, source_bytes
 
 SOURCE, RESIZED = "photos-source", "photos-resized"
 SETTINGS = Settings(destination_bucket=RESIZED, sizes=(Box(64, 64), Box(128, 128)))

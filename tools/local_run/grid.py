@@ -9,7 +9,7 @@ from io import BytesIO
 from PIL import Image, ImageDraw
 
 from local_run.samples import encode, store_with_orientation
-from tests.icc import cmyk_profile
+from local_run.icc_profiles import cmyk_profile
 
 # (background, marker) per mode, far apart so resampling blur cannot confuse them.
 COLOURS: dict[str, tuple[object, object]] = {
