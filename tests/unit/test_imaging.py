@@ -10,13 +10,11 @@ from create_thumbnail.config import Box
 from create_thumbnail.errors import ImageTooLarge, NotAnImage
 from create_thumbnail.imaging import _resampling_mode, fit, load_source, make_thumbnails, sniff_format
 from local_run.samples import encode, photo, store_with_orientation
-from local_run.grid import TRANSPARENT, decode, source_bytes, upright
+from local_run.grid import GRID_SOURCES, TRANSPARENT, decode, source_bytes, upright
 
 BOX = Box(100, 100)
 MAX_PIXELS = 50_000_000
-SOURCES = [("JPEG", m) for m in ("L", "RGB", "CMYK", "CMYK+icc")] + [
-    ("PNG", m) for m in ("1", "L", "LA", "P", "P+alpha", "RGB", "RGBA", "I;16")
-]
+SOURCES = GRID_SOURCES
 SHAPES = {"wide": (300, 200), "tall": (200, 300), "square": (240, 240), "1xN": (1, 300)}
 OUTPUT_MODES = {"JPEG": {"L", "RGB"}, "PNG": {"L", "LA", "RGB", "RGBA"}}
 

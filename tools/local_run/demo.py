@@ -20,6 +20,7 @@ import boto3
 from PIL import Image
 
 from local_run.context import LocalContext
+from local_run.grid import contact_sheet
 from local_run.embedded_s3 import LOCAL_AWS_ENV, embedded_s3, environment
 from local_run.s3_events import put_event, put_record
 from local_run.samples import Sample, demo_samples
@@ -60,7 +61,9 @@ def run_demo(out_dir: Path, sizes: str | None = None, stream: TextIO = sys.stdou
             rows = [_invoke(app, s3, sample, out_dir) for sample in demo_samples()]
     print(f"endpoint {endpoint}, buckets {SOURCE_BUCKET} -> {RESIZED_BUCKET}", file=stream)
     _print_table(rows, stream)
+    sheet = contact_sheet(out_dir / "contact-sheet.png")
     print(f"\nthumbnails in {out_dir}/, the function's JSON log in {log_path}", file=stream)
+    print(f"every mode x orientation the tests cover, as thumbnails: {sheet}", file=stream)
     problems = [f"{row.sample.key}: {problem}" for row in rows for problem in row.problems]
     for problem in problems:
         print(f"PROBLEM {problem}", file=stream)

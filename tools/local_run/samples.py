@@ -13,6 +13,8 @@ from typing import Literal
 
 from PIL import Image, ImageDraw
 
+from local_run.icc_profiles import ADOBE_RGB, cmyk_profile, rgb_profile
+
 Expect = Literal["created", "skipped", "failed"]
 
 MARKER = (220, 30, 30)
@@ -83,6 +85,12 @@ def transparent_logo(size: tuple[int, int] = (1200, 800)) -> Image.Image:
     return mark_upright(image)
 
 
+def _sixteen_bit_ramp(size: tuple[int, int]) -> Image.Image:
+    """Dark to light across the full 16-bit range: clipped to 8 bits it would be almost all white."""
+    ramp = Image.linear_gradient("L").rotate(90).resize(size).convert("I").point(lambda v: v * 257)
+    return mark_upright(ramp.convert("I;16"))
+
+
 def demo_samples() -> list[Sample]:
     stored, exif = store_with_orientation(photo((1200, 1600), seed=2), 6)
     palette = mark_upright(photo((1000, 500), seed=3)).quantize(colors=64)
@@ -98,6 +106,16 @@ def demo_samples() -> list[Sample]:
         Sample("photos/Summer 2026/café + friends.JPG",
                encode(photo((2000, 1500), seed=4), "JPEG", quality=88),
                "image/jpeg", "created", "key with spaces, '+', non-ASCII, upper-case .JPG"),
+        Sample("photos/adobe-rgb.jpg",
+               encode(photo((2400, 1600), seed=5), "JPEG", quality=90,
+                      icc_profile=rgb_profile("Adobe RGB (1998)", ADOBE_RGB)),
+               "image/jpeg", "created", "Adobe RGB (1998) profile, converted to sRGB"),
+        Sample("print/cmyk-with-profile.jpg",
+               encode(photo((1600, 1200), seed=6).convert("CMYK"), "JPEG", quality=90,
+                      icc_profile=cmyk_profile()),
+               "image/jpeg", "created", "CMYK JPEG with a printer profile"),
+        Sample("scans/16-bit-grey.png", encode(_sixteen_bit_ramp((1200, 800)), "PNG"),
+               "image/png", "created", "16-bit grey ramp, scaled to 8 bits"),
         Sample("docs/notes.txt", b"Thumbnails land in the resized bucket.\n",
                "text/plain", "skipped", "not an image key"),
         Sample("uploads/error-page.jpg", b"<html><body>502 Bad Gateway</body></html>\n",
