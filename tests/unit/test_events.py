@@ -3,46 +3,55 @@ users pass to `sam local invoke -e` and paste into the console."""
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote_plus
 
 import pytest
 
 from create_thumbnail.errors import InvalidEvent, InvalidRecord
 from create_thumbnail.events import (
-    Ignored,
-    ObjectRef,
+    Change,
+    Skip,
+    Unreadable,
     event_records,
-    is_test_event,
+    parse_event,
     parse_record,
 )
 from local_run.s3_events import EVENTS_DIR, load_event
 
+SRC = "example-source-bucket"
+CAFE = "photos/Summer 2026/café + friends.JPG"
 EXPECTED = {
-    "put.json": [
-        ObjectRef("example-source-bucket", "photos/sample.jpg", "d41d8cd98f00b204e9800998ecf8427e", None, 1024),
-    ],
-    "put-multiple.json": [
-        ObjectRef("example-source-bucket", "photos/beach.jpg", "0f343b0931126a20f133d67c2b018a3b", None, 2483712),
-        ObjectRef("example-source-bucket", "graphics/logo.png", "9b2cf535f27731c974343645a3985328", None, 48213),
-        ObjectRef("example-source-bucket", "docs/notes.txt", "b1946ac92492d2347c6235b4d2611184", None, 312),
-    ],
-    "put-encoded-key.json": [
-        ObjectRef(
-            "example-source-bucket",
-            "photos/Summer 2026/café + friends.JPG",
-            "5d41402abc4b2a76b9719d911017c592",
-            None,
-            1843200,
-        ),
-    ],
-    "put-non-image.json": [
-        ObjectRef("example-source-bucket", "docs/report.pdf", "7215ee9c7d9dc229d2921a40e899ec5f", None, 88412),
-    ],
-    "delete.json": [
-        Ignored("example-source-bucket", "photos/sample.jpg", "ObjectRemoved:Delete is not an object creation"),
-    ],
-    "s3-test-event.json": [],
-}
+    "put.json": ("s3", [Change(SRC, "photos/sample.jpg", etag="d41d8cd98f00b204e9800998ecf8427e", size=1024, sequencer="0065A1B2C3D4E5F601")]),
+    "put-multiple.json": ("s3", [
+        Change(SRC, "photos/beach.jpg", etag="0f343b0931126a20f133d67c2b018a3b", size=2483712, sequencer="0065A1B2C3D4E5F601"),
+        Change(SRC, "graphics/logo.png", etag="9b2cf535f27731c974343645a3985328", size=48213, sequencer="0065A1B2C3D4E5F602"),
+        Change(SRC, "docs/notes.txt", etag="b1946ac92492d2347c6235b4d2611184", size=312, sequencer="0065A1B2C3D4E5F603"),
+    ]),
+    "put-encoded-key.json": ("s3", [Change(SRC, CAFE, etag="5d41402abc4b2a76b9719d911017c592", size=1843200, sequencer="0065A1B2C3D4E5F601")]),
+    "put-non-image.json": ("s3", [Change(SRC, "docs/report.pdf", etag="7215ee9c7d9dc229d2921a40e899ec5f", size=88412, sequencer="0065A1B2C3D4E5F601")]),
+    "delete.json": ("s3", [Change(SRC, "photos/sample.jpg", removed=True, sequencer="0065A1B2C3D4E5F601")]),
+    "s3-test-event.json": ("s3", [Skip("s3:TestEvent", SRC)]),
+    "sqs-s3.json": ("sqs", [
+        Change(SRC, "photos/beach.jpg", etag="0f343b0931126a20f133d67c2b018a3b", size=2483712, sequencer="0065A1B2C3D4E5F601", origin="sqs:s3", receipt="059f36b4-87a3-44ab-83d2-661975830a7d"),
+        Change(SRC, "photos/old.jpg", removed=True, sequencer="0065A1B2C3D4E5F602", origin="sqs:s3", receipt="2e1424d4-f796-459a-8184-9c92662be6da"),
+        Skip("s3:TestEvent", SRC, receipt="3a4c2d5e-0b1f-4c8e-9d7a-6f5e4d3c2b1a"),
+    ]),
+    "sqs-sns-s3.json": ("sqs", [Change(SRC, CAFE, etag="5d41402abc4b2a76b9719d911017c592", size=1843200, sequencer="0065A1B2C3D4E5F603", origin="sqs:sns:s3", receipt="c80e8021-a70a-42c7-a470-796e1186f753")]),
+    "sns-s3.json": ("sns", [Change(SRC, "graphics/logo.png", etag="9b2cf535f27731c974343645a3985328", size=48213, sequencer="0065A1B2C3D4E5F604", origin="sns:s3", receipt="95df01b4-ee98-5cb9-9903-4c221d41eb5e")]),
+    "eventbridge-object-created.json": ("eventbridge", [
+        # EventBridge keys arrive literally: ':' and '+' are not encodings here.
+        Change(SRC, "photos/2026-11-23T12:00:00 a+b.jpg", etag="4e68adba0abe2dc8653dc3354e14c01d", size=184662, sequencer="006408CAD69598B05E", origin="eventbridge", receipt="f5f1e65c-dc3a-93ca-6c1e-b1647eac7963"),
+    ]),
+    "eventbridge-object-deleted.json": ("eventbridge", [
+        Change(SRC, "photos/2026-11-23T12:00:00 a+b.jpg", removed=True, sequencer="006408CAD69598B060", origin="eventbridge", receipt="2ee9cc15-d022-99ea-1fb8-1b1bac4850f9"),
+    ]),
+    "batch-operations-v1.json": ("batch", [Change(SRC, CAFE, origin="batch", receipt="dGFza2lkZ29lc2hlcmUK")]),
+    "batch-operations-v2.json": ("batch", [
+        Change(SRC, "photos/beach.jpg", origin="batch", receipt="dGFza2lkZ29lc2hlcmUK"),
+        Change(SRC, "graphics/logo.png", version_id="3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY", origin="batch", receipt="dGFza2lkZ29lc2hlcmUL"),
+    ]),
+}  # fmt: skip
 
 
 def test_every_event_file_has_expectations():
@@ -50,10 +59,59 @@ def test_every_event_file_has_expectations():
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_event_file_yields_expected_records(name):
-    event = load_event(name)
-    records = [] if is_test_event(event) else [parse_record(r) for r in event_records(event)]
-    assert records == EXPECTED[name]
+def test_event_file_yields_expected_items(name):
+    parsed = parse_event(load_event(name))
+    assert (parsed.kind, list(parsed.items)) == EXPECTED[name]
+
+
+def test_batch_operations_invocation_is_kept_for_the_reply():
+    assert parse_event(load_event("batch-operations-v2.json")).invocation == {
+        "invocationSchemaVersion": "2.0",
+        "invocationId": "YXNkbGZqYWRmaiBhc2RmdW9hZHNmZGpmaGFzbGtkaGZza2RmaAo",
+    }
+
+
+def test_poisoned_sqs_message_is_unreadable_and_named_others_still_parse():
+    event = load_event("sqs-s3.json")
+    event["Records"][1]["body"] = "this is not json"
+    event["Records"][2]["body"] = json.dumps({"hello": "world"})
+    items = parse_event(event).items
+    assert isinstance(items[0], Change)
+    assert items[1] == Unreadable("sqs message body is not a JSON object", "2e1424d4-f796-459a-8184-9c92662be6da")
+    assert items[2] == Unreadable("sqs message is not an S3 event notification", "3a4c2d5e-0b1f-4c8e-9d7a-6f5e4d3c2b1a")
+
+
+def test_other_s3_event_types_are_skipped_and_lifecycle_expiry_is_a_removal():
+    event = load_event("put.json")
+    event["Records"].append(json.loads(json.dumps(event["Records"][0])))
+    event["Records"][0]["eventName"] = "ObjectRestore:Completed"
+    event["Records"][1]["eventName"] = "LifecycleExpiration:Delete"
+    first, second = parse_event(event).items
+    assert isinstance(first, Skip) and "ObjectRestore:Completed" in first.reason
+    assert isinstance(second, Change) and second.removed
+
+
+def test_other_eventbridge_detail_types_are_skipped():
+    event = load_event("eventbridge-object-created.json")
+    event["detail-type"] = "Object Restore Completed"
+    [item] = parse_event(event).items
+    assert isinstance(item, Skip)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [{"Records": "nope"}, {"source": "aws.ec2"}, {"invocationSchemaVersion": "3.0", "tasks": []}],
+    ids=["records-not-a-list", "unknown", "batch-schema-3"],
+)
+def test_unknown_payloads_are_invalid_events(event):
+    with pytest.raises(InvalidEvent):
+        parse_event(event)
+
+
+def test_broken_batch_task_is_unreadable():
+    event = load_event("batch-operations-v2.json")
+    del event["tasks"][0]["s3Key"]
+    assert isinstance(parse_event(event).items[0], Unreadable)
 
 
 def test_keys_are_form_decoded_plus_is_space_and_percent2b_is_plus():
