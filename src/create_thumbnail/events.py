@@ -4,8 +4,9 @@ Shapes: S3 notifications sent directly, through SNS, through SQS, and through SN
 EventBridge "Object Created"/"Object Deleted"; S3 Batch Operations tasks (schema 1.0 and 2.0).
 Every record of every message is read (SQS and SNS deliver batches). Key decoding, one rule per
 source: notifications (in any envelope) and Batch Operations form-encode keys, '+' being a space
-and '%2B' a plus, so they get unquote_plus; EventBridge carries keys as they are (keys with ':' or
-'+' arrive literally), so they are left alone. A record that is not about an object's creation
+and '%2B' a plus, so they get unquote_plus; EventBridge carries keys as they are, so they are
+left alone (real payloads show ':' unencoded, and AWS's guidance-for-medialake-on-aws PR #21
+fixed a literal '+' that decoding had turned into a space). A record that is not about an object's creation
 or removal (s3:TestEvent, a restore, a tagging change) is Ignored, and one that cannot be read
 is Unreadable: neither is ever a KeyError.
 """

@@ -40,7 +40,7 @@ EXPECTED = {
     "sqs-sns-s3.json": ("sqs", [Change(SRC, CAFE, etag="5d41402abc4b2a76b9719d911017c592", size=1843200, sequencer="0065A1B2C3D4E5F603", origin="sqs:sns:s3", receipt="c80e8021-a70a-42c7-a470-796e1186f753")]),
     "sns-s3.json": ("sns", [Change(SRC, "graphics/logo.png", etag="9b2cf535f27731c974343645a3985328", size=48213, sequencer="0065A1B2C3D4E5F604", origin="sns:s3", receipt="95df01b4-ee98-5cb9-9903-4c221d41eb5e")]),
     "eventbridge-object-created.json": ("eventbridge", [
-        # EventBridge keys arrive literally: ':' and '+' are not encodings here.
+        # EventBridge keys are taken literally: ':' and '+' are not encodings there.
         Change(SRC, "photos/2026-11-23T12:00:00 a+b.jpg", etag="4e68adba0abe2dc8653dc3354e14c01d", size=184662, sequencer="006408CAD69598B05E", origin="eventbridge", receipt="f5f1e65c-dc3a-93ca-6c1e-b1647eac7963"),
     ]),
     "eventbridge-object-deleted.json": ("eventbridge", [
