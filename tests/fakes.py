@@ -26,8 +26,10 @@ class StoredObject:
 class InMemoryStorage:
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], StoredObject] = {}
-        self.failures: dict[tuple[str, str], ThumbnailError] = {}
+        # (operation, bucket, key) -> what that call raises; operation: read, write or metadata
+        self.failures: dict[tuple[str, str, str], ThumbnailError] = {}
         self.reads = 0
+        self.heads = 0
 
     def add(self, bucket: str, key: str, data: bytes) -> ObjectRef:
         """Stores an upload and returns the ref its ObjectCreated event would carry."""
@@ -37,8 +39,7 @@ class InMemoryStorage:
 
     def read(self, ref: ObjectRef, max_bytes: int) -> bytes:
         self.reads += 1
-        if (ref.bucket, ref.key) in self.failures:
-            raise self.failures[(ref.bucket, ref.key)]
+        self._fail_if_told("read", ref.bucket, ref.key)
         stored = self.objects.get((ref.bucket, ref.key))
         if stored is None:
             raise SourceMissing("source object is gone (NoSuchKey)")
@@ -51,9 +52,18 @@ class InMemoryStorage:
     def write(
         self, bucket: str, key: str, data: bytes, content_type: str, metadata: Mapping[str, str]
     ) -> None:
-        if (bucket, key) in self.failures:
-            raise self.failures[(bucket, key)]
+        self._fail_if_told("write", bucket, key)
         self.objects[(bucket, key)] = StoredObject(data, content_type, dict(metadata))
+
+    def metadata(self, bucket: str, key: str) -> dict[str, str] | None:
+        self.heads += 1
+        self._fail_if_told("metadata", bucket, key)
+        stored = self.objects.get((bucket, key))
+        return None if stored is None else dict(stored.metadata)
 
     def keys(self, bucket: str) -> list[str]:
         return sorted(key for b, key in self.objects if b == bucket)
+
+    def _fail_if_told(self, operation: str, bucket: str, key: str) -> None:
+        if (operation, bucket, key) in self.failures:
+            raise self.failures[(operation, bucket, key)]

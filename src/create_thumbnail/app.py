@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from functools import cache
 from typing import Any
 
@@ -10,7 +11,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from create_thumbnail.config import Settings
-from create_thumbnail.errors import ConfigError, InvalidEvent
+from create_thumbnail.errors import ConfigError, InvalidEvent, RetryableRecordsFailed
+from create_thumbnail.metrics import publish
 from create_thumbnail.pipeline import handle_event
 from create_thumbnail.storage import S3Storage, s3_client
 
@@ -31,13 +33,19 @@ def wiring() -> tuple[Settings, S3Storage]:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Raises RetryableRecordsFailed, after every record was tried, if any failed transiently:
+    Lambda then retries the event and, after its retries, sends it to the failure queue."""
+    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000
     try:
         settings, storage = wiring()
-        report = handle_event(event, settings, storage)
+        report = handle_event(event, settings, storage, deadline)
     except (ConfigError, InvalidEvent):
         logger.exception("invocation rejected")
         raise
+    publish(report)
     reply = report.as_dict()
     # "created" is a LogRecord attribute: the counts go under one key of their own.
     logger.info("event done", extra={"outcomes": {k: v for k, v in reply.items() if k != "records"}})
+    if report.retryable:
+        raise RetryableRecordsFailed(report.retryable)
     return reply

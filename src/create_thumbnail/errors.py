@@ -53,6 +53,11 @@ class StorageUnavailable(TransientError):
     """S3 throttled, failed with a 5xx, or could not be reached, even after botocore's retries."""
 
 
+class DeadlineExceeded(TransientError):
+    """Too little of the invocation's time was left to start this record: it is left for the
+    retry rather than cut off half-way by Lambda's timeout."""
+
+
 class StorageAccessDenied(TransientError):
     """S3 said 403. With s3:ListBucket granted this is the deployment (a policy, a KMS key),
     not a missing object, so the event must survive to be retried once the policy is fixed."""
@@ -68,8 +73,8 @@ class InvalidEvent(ValueError):
 
 class RetryableRecordsFailed(Exception):
     """Raised after every record was tried, when some failed transiently: Lambda's async
-    retries (and, later, a failure destination) re-deliver the whole event. Records that
-    succeeded are simply overwritten with identical thumbnails on the retry."""
+    retries, then the failure destination, get the whole event again. Records that succeeded
+    cost one HeadObject each on the retry: their thumbnails already record the source ETag."""
 
     def __init__(self, failures: list[tuple[str, str, TransientError]]) -> None:
         self.failures = failures

@@ -11,11 +11,13 @@ format's extension is appended instead of replacing the old one, which keeps key
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import quote
 
-from create_thumbnail.config import Box
+from create_thumbnail.config import Box, Encoding
 from create_thumbnail.errors import DestinationKeyTooLong
 from create_thumbnail.events import ObjectRef
+from create_thumbnail.formats import FORMATS, JPEG, PNG
 
 SUPPORTED_SUFFIXES = (".jpg", ".jpeg", ".png")
 MAX_KEY_BYTES = 1024  # S3's limit on an object key, in UTF-8 bytes
@@ -45,16 +47,36 @@ def destination_key(source_key: str, box: Box, extensions: tuple[str, ...] = ())
     return key
 
 
-def thumbnail_metadata(ref: ObjectRef, box: Box) -> dict[str, str]:
+def destination_key_candidates(source_key: str, box: Box, encoding: Encoding) -> set[str]:
+    """Every key a thumbnail of source_key may have, without reading the object: with
+    THUMBNAIL_FORMAT=source the format is only known from the bytes (a PNG named .jpg)."""
+    names = (JPEG, PNG) if encoding.format == "source" else (encoding.format.upper(),)
+    return {destination_key(source_key, box, FORMATS[name].extensions) for name in names}
+
+
+def thumbnail_metadata(ref: ObjectRef, box: Box, encoding: Encoding) -> dict[str, str]:
     """x-amz-meta-* values travel as HTTP headers, so they must be ASCII: the key is
-    percent-encoded (decode with urllib.parse.unquote) and the ETag loses its quotes."""
+    percent-encoded (decode with urllib.parse.unquote) and the ETag loses its quotes.
+
+    A thumbnail whose stored metadata equals what this returns was made from the same bytes
+    (ETag, size, version) with the same encoding settings: the pipeline's duplicate check.
+    """
     metadata = {
         "source-bucket": ref.bucket,
         "source-key": quote(ref.key, safe="/"),
         "thumbnail-box": str(box),
+        "thumbnail-encoding": encoding_digest(encoding),
     }
     if ref.etag:
         metadata["source-etag"] = ref.etag.strip('"')
+    if ref.size is not None:
+        metadata["source-size"] = str(ref.size)
     if ref.version_id:
         metadata["source-version-id"] = ref.version_id
     return metadata
+
+
+def encoding_digest(encoding: Encoding) -> str:
+    """Changes whenever an encoding setting does (format, a quality, the background), so a
+    re-delivered event after such a change makes its thumbnails again instead of skipping."""
+    return hashlib.sha256(repr(encoding).encode()).hexdigest()[:16]

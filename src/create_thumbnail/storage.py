@@ -44,6 +44,10 @@ class Storage(Protocol):
         self, bucket: str, key: str, data: bytes, content_type: str, metadata: Mapping[str, str]
     ) -> None: ...
 
+    def metadata(self, bucket: str, key: str) -> dict[str, str] | None:
+        """An object's user metadata (x-amz-meta-*, names lower-case), or None if it does not exist."""
+        ...
+
 
 def s3_client() -> Any:
     """The endpoint comes from the SDK's AWS_ENDPOINT_URL(_S3): moto locally, S3 when deployed."""
@@ -86,6 +90,19 @@ class S3Storage:
             raise _common_error(error, f"writing s3://{bucket}/{key}") from error
         except BotoCoreError as error:
             raise StorageUnavailable(f"writing s3://{bucket}/{key}: {error}") from error
+
+    def metadata(self, bucket: str, key: str) -> dict[str, str] | None:
+        """One HeadObject. A missing object answers 404 only with s3:ListBucket on the bucket;
+        without it S3 says 403, which is reported as access denied, not taken for absence."""
+        try:
+            return dict(self._client.head_object(Bucket=bucket, Key=key)["Metadata"])
+        except ClientError as error:
+            code, status = _code(error)
+            if code in ("404", "NoSuchKey", "NotFound") or status == 404:
+                return None
+            raise _common_error(error, f"checking s3://{bucket}/{key}") from error
+        except BotoCoreError as error:
+            raise StorageUnavailable(f"checking s3://{bucket}/{key}: {error}") from error
 
 
 def _code(error: ClientError) -> tuple[str, int | None]:

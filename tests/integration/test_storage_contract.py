@@ -81,6 +81,16 @@ def test_write_stores_bytes_content_type_and_metadata(harness):
     assert harness.get("256x256/a.jpg") == (b"thumb", "image/jpeg", {"source-key": "a.jpg"})
 
 
+def test_metadata_of_a_missing_object_is_none(harness):
+    assert harness.storage.metadata(harness.bucket, "256x256/nope.jpg") is None
+
+
+def test_metadata_is_what_was_written(harness):
+    written = {"source-etag": "abc", "source-size": "12", "source-key": "a%20b.jpg"}
+    harness.storage.write(harness.bucket, "256x256/a b.jpg", b"thumb", "image/jpeg", written)
+    assert harness.storage.metadata(harness.bucket, "256x256/a b.jpg") == written
+
+
 def test_write_to_a_missing_bucket_is_transient_on_s3(s3_endpoint):
     """A missing destination bucket is the deployment's problem: retry once it is fixed."""
     storage = S3Storage(s3_client())

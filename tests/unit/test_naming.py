@@ -4,10 +4,10 @@ from urllib.parse import unquote
 
 import pytest
 
-from create_thumbnail.config import Box
+from create_thumbnail.config import Box, Encoding
 from create_thumbnail.errors import DestinationKeyTooLong
 from create_thumbnail.events import ObjectRef
-from create_thumbnail.naming import destination_key, skip_reason, thumbnail_metadata
+from create_thumbnail.naming import destination_key, encoding_digest, skip_reason, thumbnail_metadata
 
 
 @pytest.mark.parametrize("key", ["a.jpg", "b/c.JPG", "d.jpeg", "e.JPEG", "f.png", "g/h.PnG"])
@@ -42,13 +42,31 @@ def test_destination_key_over_s3_limit_is_refused():
 
 def test_metadata_is_ascii_and_names_the_source():
     ref = ObjectRef("src-bucket", "photos/café + friends.jpg", etag='"abc123"', version_id="v1", size=3)
-    metadata = thumbnail_metadata(ref, Box(256, 256))
+    metadata = thumbnail_metadata(ref, Box(256, 256), Encoding())
     assert all(value.isascii() for value in metadata.values())
     assert unquote(metadata["source-key"]) == ref.key
     assert metadata == {
         "source-bucket": "src-bucket",
         "source-key": metadata["source-key"],
         "source-etag": "abc123",
+        "source-size": "3",
         "source-version-id": "v1",
         "thumbnail-box": "256x256",
+        "thumbnail-encoding": encoding_digest(Encoding()),
     }
+
+
+def test_encoding_digest_changes_with_every_encoding_setting():
+    """The duplicate check compares it: a changed setting must make thumbnails again."""
+    variants = [
+        Encoding(),
+        Encoding(format="webp"),
+        Encoding(jpeg_quality=84),
+        Encoding(webp_quality=79),
+        Encoding(avif_quality=59),
+        Encoding(png_compress_level=1),
+        Encoding(background=(0, 0, 0)),
+    ]
+    digests = [encoding_digest(encoding) for encoding in variants]
+    assert len(set(digests)) == len(variants)
+    assert encoding_digest(Encoding()) == digests[0]  # and stable for equal settings

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+
 import pytest
 
-from create_thumbnail.config import Box, Settings
-from create_thumbnail.errors import InvalidEvent, RetryableRecordsFailed, StorageUnavailable
+from create_thumbnail.config import Box, Encoding, Settings
+from create_thumbnail.errors import DeadlineExceeded, InvalidEvent, StorageUnavailable
+from create_thumbnail.events import ObjectRef
 from create_thumbnail.pipeline import handle_event
 from local_run.s3_events import load_event, put_event, put_record
 from tests.fakes import InMemoryStorage
@@ -69,13 +73,62 @@ def test_sources_are_never_modified(storage):
     assert storage.objects[(SOURCE, "a.jpg")].data == data
 
 
-def test_redelivery_overwrites_instead_of_duplicating(storage):
+def test_redelivery_is_a_duplicate_that_costs_one_head_per_box_and_no_read(storage):
     event = put_event(_upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG")))
     first = handle_event(event, SETTINGS, storage)
-    snapshot = dict(storage.objects)
+    snapshot, reads, heads = dict(storage.objects), storage.reads, storage.heads
     second = handle_event(event, SETTINGS, storage)
+    assert (first.outcomes[0].status, second.outcomes[0].status) == ("created", "duplicate")
+    assert (storage.reads - reads, storage.heads - heads) == (0, 2)
     assert storage.objects == snapshot
-    assert first.as_dict()["created"] == second.as_dict()["created"] == 1
+    assert second.as_dict()["duplicate"] == 1
+
+
+def test_a_fresh_upload_costs_one_head(storage):
+    handle_event(put_event(_upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG"))), SETTINGS, storage)
+    assert (storage.heads, storage.reads) == (1, 1)
+
+
+def test_an_interrupted_earlier_attempt_is_finished_not_taken_for_a_duplicate(storage):
+    event = put_event(_upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG")))
+    handle_event(event, SETTINGS, storage)
+    del storage.objects[(RESIZED, "128x128/a.jpg")]  # the last write never happened
+    report = handle_event(event, SETTINGS, storage)
+    assert report.outcomes[0].status == "created"
+    assert storage.keys(RESIZED) == ["128x128/a.jpg", "64x64/a.jpg"]
+
+
+def test_a_thumbnail_of_other_bytes_is_not_a_duplicate(storage):
+    """A re-upload under the same key brings its own event with a new ETag and size."""
+    handle_event(put_event(_upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG"))), SETTINGS, storage)
+    report = handle_event(put_event(_upload(storage, "a.jpg", source_bytes("L", (300, 300), "JPEG"))), SETTINGS, storage)
+    assert report.outcomes[0].status == "created"
+    assert decode(storage.objects[(RESIZED, "128x128/a.jpg")].data).size == (128, 128)
+
+
+def test_changed_encoding_settings_make_the_thumbnails_again(storage):
+    event = put_event(_upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG")))
+    handle_event(event, SETTINGS, storage)
+    report = handle_event(event, replace(SETTINGS, encoding=Encoding(jpeg_quality=60)), storage)
+    assert report.outcomes[0].status == "created"
+
+
+def test_without_an_etag_nothing_proves_a_duplicate_so_nothing_is_checked(storage):
+    record = _upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG"))
+    del record["s3"]["object"]["eTag"]
+    handle_event(put_event(record), SETTINGS, storage)
+    report = handle_event(put_event(record), SETTINGS, storage)
+    assert report.outcomes[0].status == "created" and storage.heads == 0
+
+
+def test_a_png_named_jpg_is_made_again_on_redelivery(storage):
+    """The duplicate check predicts keys from the extension before reading the bytes; a
+    misnamed file misses it and costs a full run, never a wrong skip."""
+    event = put_event(_upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "PNG")))
+    handle_event(event, SETTINGS, storage)
+    report = handle_event(event, SETTINGS, storage)
+    assert report.outcomes[0].status == "created"
+    assert storage.keys(RESIZED) == ["128x128/a.jpg.png", "64x64/a.jpg.png"]
 
 
 def test_event_from_the_destination_bucket_is_refused(storage):
@@ -89,23 +142,80 @@ def test_event_from_the_destination_bucket_is_refused(storage):
     assert storage.keys(RESIZED) == ["64x64/a.jpg"]
 
 
-def test_transient_failure_raises_after_the_other_records(storage):
+def test_transient_failure_is_reported_after_the_other_records(storage):
     event = put_event(
         _upload(storage, "throttled.jpg", source_bytes("RGB", (400, 300), "JPEG")),
         _upload(storage, "fine.jpg", source_bytes("RGB", (400, 300), "JPEG")),
     )
-    storage.failures[(SOURCE, "throttled.jpg")] = StorageUnavailable("SlowDown (HTTP 503)")
-    with pytest.raises(RetryableRecordsFailed, match="1 record.*throttled.jpg: SlowDown") as raised:
-        handle_event(event, SETTINGS, storage)
+    storage.failures[("read", SOURCE, "throttled.jpg")] = StorageUnavailable("SlowDown (HTTP 503)")
+    report = handle_event(event, SETTINGS, storage)
     assert storage.keys(RESIZED) == ["128x128/fine.jpg", "64x64/fine.jpg"]
-    assert [key for _, key, _ in raised.value.failures] == ["throttled.jpg"]
+    assert [(key, str(error)) for _, key, error in report.retryable] == [("throttled.jpg", "SlowDown (HTTP 503)")]
+    assert report.as_dict()["retryable"] == 1
 
 
 def test_failed_write_of_one_size_is_retryable(storage):
     event = put_event(_upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG")))
-    storage.failures[(RESIZED, "128x128/a.jpg")] = StorageUnavailable("InternalError (HTTP 500)")
-    with pytest.raises(RetryableRecordsFailed):
-        handle_event(event, SETTINGS, storage)
+    storage.failures[("write", RESIZED, "128x128/a.jpg")] = StorageUnavailable("InternalError (HTTP 500)")
+    report = handle_event(event, SETTINGS, storage)
+    assert [o.status for o in report.outcomes] == ["retryable"]
+    assert storage.keys(RESIZED) == ["64x64/a.jpg"]  # written before; its retry overwrites it
+
+
+def test_failed_duplicate_check_is_retryable_and_reads_nothing(storage):
+    event = put_event(_upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG")))
+    storage.failures[("metadata", RESIZED, "128x128/a.jpg")] = StorageUnavailable("SlowDown (HTTP 503)")
+    report = handle_event(event, SETTINGS, storage)
+    assert [o.status for o in report.outcomes] == ["retryable"]
+    assert (storage.reads, storage.keys(RESIZED)) == (0, [])
+
+
+def test_permanent_failures_are_not_retryable(storage):
+    report = handle_event(put_event(_upload(storage, "fake.jpg", b"<html>")), SETTINGS, storage)
+    assert report.outcomes[0].status == "failed" and report.retryable == []
+
+
+# --- the deadline ------------------------------------------------------------------------------
+
+
+def test_no_record_is_started_once_the_deadline_margin_is_reached(storage):
+    event = put_event(
+        _upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG")),
+        _upload(storage, "notes.txt", b"text"),
+        _upload(storage, "b.jpg", source_bytes("RGB", (400, 300), "JPEG")),
+    )
+    deadline = time.monotonic() + 5  # 5 s left, under the 10 s default margin
+    report = handle_event(event, SETTINGS, storage, deadline)
+    assert [o.status for o in report.outcomes] == ["retryable", "skipped", "retryable"]
+    assert all(isinstance(error, DeadlineExceeded) for _, _, error in report.retryable)
+    assert "under DEADLINE_MARGIN_MS (10,000)" in report.outcomes[0].reason
+    assert (storage.reads, storage.heads, storage.keys(RESIZED)) == (0, 0, [])
+
+
+def test_records_run_while_more_than_the_margin_is_left(storage):
+    event = put_event(_upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG")))
+    report = handle_event(event, SETTINGS, storage, time.monotonic() + 11)
+    assert report.outcomes[0].status == "created"
+
+
+class SlowStorage(InMemoryStorage):
+    """Reads take a fixed time, as a large object from S3 would."""
+
+    def read(self, ref: ObjectRef, max_bytes: int) -> bytes:
+        time.sleep(0.3)
+        return super().read(ref, max_bytes)
+
+
+def test_time_spent_on_one_record_leaves_the_next_for_the_retry():
+    storage = SlowStorage()
+    event = put_event(
+        _upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG")),
+        _upload(storage, "b.jpg", source_bytes("RGB", (400, 300), "JPEG")),
+    )
+    settings = replace(SETTINGS, deadline_margin_ms=1000)
+    report = handle_event(event, settings, storage, time.monotonic() + 1.2)
+    assert [o.status for o in report.outcomes] == ["created", "retryable"]
+    assert storage.keys(RESIZED) == ["128x128/a.jpg", "64x64/a.jpg"]
 
 
 def test_overwritten_source_is_a_permanent_skip_not_a_stale_thumbnail(storage):

@@ -1,0 +1,88 @@
+"""A report -> the EMF lines CloudWatch reads: what is counted, under which dimensions."""
+
+from __future__ import annotations
+
+import pytest
+
+from create_thumbnail.config import Box, Settings
+from create_thumbnail.errors import StorageUnavailable
+from create_thumbnail.metrics import publish
+from create_thumbnail.pipeline import Report, handle_event
+from local_run.grid import source_bytes
+from local_run.s3_events import load_event, put_event, put_record
+from tests.emf import emf_lines, metrics_of
+from tests.fakes import InMemoryStorage
+
+SOURCE, RESIZED = "photos-source", "photos-resized"
+SETTINGS = Settings(destination_bucket=RESIZED, sizes=(Box(64, 64), Box(128, 128)))
+
+
+def _upload(storage: InMemoryStorage, key: str, data: bytes) -> dict:
+    ref = storage.add(SOURCE, key, data)
+    return put_record(SOURCE, key, len(data), ref.etag or "")
+
+
+def test_every_outcome_is_counted_under_its_reason(capsys):
+    storage = InMemoryStorage()
+    jpeg = source_bytes("RGB", (400, 300), "JPEG")
+    event = put_event(
+        _upload(storage, "a.jpg", jpeg),
+        _upload(storage, "b.jpg", jpeg),
+        _upload(storage, "notes.txt", b"text"),
+        _upload(storage, "other.pdf", b"%PDF"),
+        _upload(storage, "fake.jpg", b"<html>"),
+        _upload(storage, "slow.jpg", jpeg),
+        *load_event("delete.json")["Records"],
+    )
+    storage.failures[("read", SOURCE, "slow.jpg")] = StorageUnavailable("SlowDown (HTTP 503)")
+    handle_event(put_event(event["Records"][0]), SETTINGS, storage)  # a.jpg: a duplicate next time
+    capsys.readouterr()
+
+    publish(handle_event(event, SETTINGS, storage))
+
+    found = metrics_of(capsys.readouterr().out)
+    [processing_ms] = found.pop(("ProcessingTime", ()))
+    assert processing_ms > 0
+    assert found == {  # values are lists: one entry per add_metric call
+        ("ThumbnailsCreated", ()): [2.0],  # b.jpg, two boxes
+        ("SourceBytes", ()): [float(len(jpeg))],
+        ("Duplicates", ()): [1.0],
+        ("RecordsSkipped", (("Reason", "not a .jpg/.jpeg/.png key"),)): [2.0],
+        ("RecordsSkipped", (("Reason", "ObjectRemoved:Delete is not an object creation"),)): [1.0],
+        ("RecordsFailed", (("Error", "NotAnImage"),)): [1.0],
+        ("RecordsRetryable", (("Error", "StorageUnavailable"),)): [1.0],
+    }
+
+
+def test_values_of_one_metric_are_kept_apart_not_summed(capsys):
+    """CloudWatch sums them itself; SourceBytes and ProcessingTime need every value for
+    percentiles, so several created records give a list."""
+    storage = InMemoryStorage()
+    small, large = source_bytes("RGB", (200, 100), "JPEG"), source_bytes("RGB", (400, 300), "JPEG")
+    publish(handle_event(put_event(_upload(storage, "s.jpg", small), _upload(storage, "l.jpg", large)),
+                         SETTINGS, storage))
+    [line] = emf_lines(capsys.readouterr().out)
+    assert line["SourceBytes"] == [float(len(small)), float(len(large))]
+    assert line["ThumbnailsCreated"] == [2.0, 2.0]
+
+
+def test_service_dimension_comes_from_the_environment(capsys):
+    storage = InMemoryStorage()
+    publish(handle_event(put_event(_upload(storage, "a.pdf", b"%PDF")), SETTINGS, storage))
+    [line] = emf_lines(capsys.readouterr().out)
+    assert line["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Reason", "service"]]
+    assert line["service"] == "create-thumbnail"
+
+
+def test_nothing_is_printed_for_an_event_without_records(capsys):
+    publish(Report())
+    assert capsys.readouterr().out == ""
+
+
+def test_metrics_can_be_switched_off(capsys, monkeypatch: pytest.MonkeyPatch):
+    """Powertools' own switch, for local runs that print a table on stdout."""
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    storage = InMemoryStorage()
+    publish(handle_event(put_event(_upload(storage, "a.jpg", source_bytes("RGB", (40, 30), "JPEG"))),
+                         SETTINGS, storage))
+    assert capsys.readouterr().out == ""
