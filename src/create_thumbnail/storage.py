@@ -28,8 +28,10 @@ from create_thumbnail.events import ObjectRef
 # Standard mode retries throttling (SlowDown, 503), 5xx and timeouts with backoff. A call that
 # never answers costs at most 3 x (3 s + 10 s) plus ~3 s of backoff, ~42 s: inside the function's
 # 60 s Timeout, so it ends as a typed TransientError, not as a killed invocation.
+# total_max_attempts, not max_attempts: botocore reads the latter as *retries*, which made four
+# attempts (~58 s worst case), as tests/integration/test_faults.py saw on the wire.
 CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3},
+    retries={"mode": "standard", "total_max_attempts": 3},
     connect_timeout=3,
     read_timeout=10,
 )
