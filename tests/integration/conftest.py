@@ -3,15 +3,18 @@ requests, as it does on Lambda. Each test gets its own uniquely named buckets.""
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from io import StringIO
 from typing import Any
 
 import boto3
 import pytest
 
 from local_run.embedded_s3 import LOCAL_AWS_ENV, embedded_s3, environment
+from tests.integration.faults import FaultProxy, fault_proxy
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +58,26 @@ def handler(buckets: Buckets, s3_endpoint: str) -> Iterator[Any]:
         app.wiring.cache_clear()
         yield app.lambda_handler
     app.wiring.cache_clear()
+
+
+@pytest.fixture
+def faults(handler: Any, s3_endpoint: str) -> Iterator[FaultProxy]:
+    """The handler's S3 traffic through a proxy that breaks the requests a test chooses; the
+    test's own `s3` client still talks to moto directly, unaffected."""
+    from create_thumbnail import app
+
+    with fault_proxy(s3_endpoint) as proxy, environment({"AWS_ENDPOINT_URL": proxy.endpoint}):
+        app.wiring.cache_clear()
+        yield proxy
+    app.wiring.cache_clear()
+
+
+@pytest.fixture
+def function_log() -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """The function's log lines, parsed: Powertools writes JSON to the stdout it saw at import."""
+    from create_thumbnail import app
+
+    buffer = StringIO()
+    previous = app.logger.registered_handler.setStream(buffer)
+    yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
+    app.logger.registered_handler.setStream(previous)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
-from io import BytesIO, StringIO
+from io import BytesIO
 from urllib.parse import unquote
 
 import pytest
@@ -12,19 +11,9 @@ from PIL import Image
 
 from create_thumbnail.errors import ConfigError, RetryableRecordsFailed
 from local_run.embedded_s3 import environment
-from local_run.s3_events import put_event, put_record
+from local_run.s3_events import put_event
+from tests.integration.uploads import keys, upload
 from local_run.grid import source_bytes
-
-
-def upload(s3, bucket: str, key: str, data: bytes) -> dict:
-    """Puts the object and returns the record S3 would send for it (real ETag and size)."""
-    s3.put_object(Bucket=bucket, Key=key, Body=data)
-    head = s3.head_object(Bucket=bucket, Key=key)
-    return put_record(bucket, key, head["ContentLength"], head["ETag"])
-
-
-def keys(s3, bucket: str) -> list[str]:
-    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
 
 
 def test_multi_record_event_writes_one_thumbnail_per_image_and_size(s3, buckets, handler, lambda_context):
@@ -52,15 +41,6 @@ def test_multi_record_event_writes_one_thumbnail_per_image_and_size(s3, buckets,
     assert sources_after == sources_before
 
 
-def test_redelivered_event_overwrites_the_same_keys(s3, buckets, handler, lambda_context):
-    event = put_event(upload(s3, buckets.source, "a.jpg", source_bytes("RGB", (400, 300), "JPEG")))
-    handler(event, lambda_context)
-    first = {k: s3.get_object(Bucket=buckets.resized, Key=k)["Body"].read() for k in keys(s3, buckets.resized)}
-    handler(event, lambda_context)
-    second = {k: s3.get_object(Bucket=buckets.resized, Key=k)["Body"].read() for k in keys(s3, buckets.resized)}
-    assert first == second and len(first) == 2
-
-
 def test_source_overwritten_after_the_event_is_not_thumbnailed(s3, buckets, handler, lambda_context):
     stale = upload(s3, buckets.source, "a.jpg", source_bytes("RGB", (400, 300), "JPEG"))
     s3.put_object(Bucket=buckets.source, Key="a.jpg", Body=source_bytes("L", (300, 300), "JPEG"))
@@ -84,17 +64,6 @@ def test_event_from_the_destination_bucket_is_refused(s3, buckets, handler, lamb
     reply = handler(put_event(record), lambda_context)
     assert reply["failed"] == 1 and "RecursionRefused" in reply["records"][0]["reason"]
     assert keys(s3, buckets.resized) == ["64x64/a.jpg"]
-
-
-@pytest.fixture
-def function_log():
-    """The function's log lines, parsed: Powertools writes JSON to the stdout it saw at import."""
-    from create_thumbnail import app
-
-    buffer = StringIO()
-    previous = app.logger.registered_handler.setStream(buffer)
-    yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
-    app.logger.registered_handler.setStream(previous)
 
 
 def test_missing_configuration_fails_the_invocation_naming_the_variable(handler, lambda_context, function_log):
