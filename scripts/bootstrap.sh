@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run by scripts/demo and scripts/test (and safe to run by hand): makes .venv (Python 3.13, the Lambda runtime's
-# version) and installs the project with its dev tools (moto, pytest, cfn-lint, the SAM CLI).
-# Re-installs only when pyproject.toml or src/requirements.txt changed since the last install.
+# version) and installs the project with its dev tools (moto, pytest, cfn-lint, the SAM CLI), and
+# .venv-checkov with checkov alone. Re-installs only when pyproject.toml or src/requirements.txt
+# (for .venv) or scripts/checkov-requirements.txt (for .venv-checkov) changed since the last install.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,4 +44,19 @@ if [ "$(cat "$VENV/.installed" 2>/dev/null)" != "$(stamp)" ]; then
         grep -v "^WARNING: Location" >&2 || true
     "$VENV/bin/python" -c "import create_thumbnail, local_run, moto, PIL, samcli" # fail loudly
     stamp >"$VENV/.installed"
+fi
+
+# checkov (tests/template/test_checkov.py) in a venv of its own: its pins (boto3, botocore,
+# networkx, packaging) clash with moto's and the SAM CLI's. Pinned whole in checkov-requirements.
+CHECKOV_VENV="$ROOT/.venv-checkov"
+CHECKOV_REQUIREMENTS="$ROOT/scripts/checkov-requirements.txt"
+checkov_stamp() { sha256sum "$CHECKOV_REQUIREMENTS" | cut -d' ' -f1; }
+if [ "$(cat "$CHECKOV_VENV/.installed" 2>/dev/null)" != "$(checkov_stamp)" ]; then
+    echo "bootstrap: installing checkov into .venv-checkov (about 30 s)" >&2
+    rm -rf "$CHECKOV_VENV"
+    "$VENV/bin/python" -m venv "$CHECKOV_VENV"
+    "$CHECKOV_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$CHECKOV_REQUIREMENTS" 2>&1 |
+        grep -v "^WARNING: Location" >&2 || true
+    "$CHECKOV_VENV/bin/checkov" --version >/dev/null # fail loudly
+    checkov_stamp >"$CHECKOV_VENV/.installed"
 fi

@@ -51,8 +51,9 @@ def load_template(path: Path = TEMPLATE_PATH) -> Template:
     return json.loads(json.dumps(cfn_yaml.loads(path.read_text(), str(path))))
 
 
-def sam_translate(sam_template: Template) -> Template:
-    """CloudFormation for sam_template, as `sam deploy` would have the transform produce it."""
+def sam_translate(sam_template: Template, parameters: dict[str, str] | None = None) -> Template:
+    """CloudFormation for sam_template, as `sam deploy` would have the transform produce it with
+    these stack parameters (the rest at their defaults)."""
     template = copy.deepcopy(sam_template)
     # The translator wants code in S3; `sam package` would upload CodeUri and put the S3 URI here.
     for resource in template["Resources"].values():
@@ -67,7 +68,7 @@ def sam_translate(sam_template: Template) -> Template:
     )
     return translator.translate(
         sam_template=template,
-        parameter_values=dict(PSEUDO_PARAMETERS),
+        parameter_values={**PSEUDO_PARAMETERS, **(parameters or {})},
         get_managed_policy_map=dict,  # no managed policy names to resolve
     )
 
@@ -85,6 +86,6 @@ def cfn_template(sam_template: Template) -> Template:
 
 
 @pytest.fixture(scope="session")
-def translate() -> Callable[[Template], Template]:
-    """The transform itself, for tests that feed it an edited template."""
+def translate() -> Callable[..., Template]:
+    """The transform itself, for tests that feed it an edited template or other parameters."""
     return sam_translate

@@ -5,8 +5,11 @@
   such a stack only at deploy time, and cfn-lint cannot see it in the SAM source: the cycle
   (bucket -> notification -> permission -> function -> role -> bucket) only exists after the
   transform, between resources SAM creates. The checker's own tests show it finds that cycle.
-- The function's role can read the source bucket and write the resized one, and nothing else.
+- The function's role can read the source bucket, check and write the resized one, and send a
+  failed event to its queue, and nothing else; the wildcard check's own tests show it can fail.
 - Both buckets are private, encrypted, owner-enforced and refuse plain HTTP.
+- Failed events end in an encrypted, TLS-only queue watched by an alarm; the function has its
+  own log group with retention, recursive-loop detection on, and optional reserved concurrency.
 - The function, its trigger and the outputs are the ones the README and scripts rely on.
 """
 
@@ -72,12 +75,24 @@ def test_sam_validate_lint_accepts_the_template(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_cfn_lint_accepts_the_transformed_template(cfn_template: dict, tmp_path: Path) -> None:
+# Looked at and accepted: with Tracing=Disabled SAM drops TracingConfig, the parameter's only use.
+EXPECTED_LINT = {"Disabled": ["W2001:Parameter Tracing not used."], "Active": []}
+
+
+@pytest.mark.parametrize("tracing", EXPECTED_LINT)
+def test_cfn_lint_accepts_the_transformed_template(
+    sam_template: dict, translate: Callable[..., dict], tmp_path: Path, tracing: str
+) -> None:
+    cfn = translate(sam_template, {"Tracing": tracing})
+    # The transform ran for this value, and CloudFormation resolves the template with it: say so,
+    # or cfn-lint tries every allowed value in TracingConfig (Disabled is not a Lambda mode).
+    cfn["Parameters"]["Tracing"].update(Default=tracing, AllowedValues=[tracing])
     transformed = tmp_path / "transformed.json"
-    transformed.write_text(json.dumps(cfn_template, indent=2))
+    transformed.write_text(json.dumps(cfn, indent=2))
     result = run_tool("cfn-lint", "--format", "parseable", transformed, home=tmp_path / "home")
-    # Not even a warning today; a new one deserves a look before it is waved through.
-    assert result.returncode == 0, result.stdout + result.stderr
+    # Nothing else, not even a warning; a new one deserves a look before it is waved through.
+    findings = [line.split(":", 5)[-1] for line in result.stdout.splitlines()]
+    assert findings == EXPECTED_LINT[tracing], result.stdout + result.stderr
 
 
 # --- the dependency graph of the transformed template ------------------------------------------
@@ -268,24 +283,46 @@ def role_statements(role: dict) -> list[dict]:
     ]
 
 
-def test_role_has_only_the_logging_managed_policy(cfn_template: dict) -> None:
-    role = function_role(cfn_template)
-    assert role["Properties"].get("ManagedPolicyArns", []) == [
-        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-    ]
+LOGGING_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+# X-Ray's PutTraceSegments and friends take no resource ARN, so this managed policy's "*" is the
+# narrowest there is; it comes only with Tracing=Active.
+XRAY_POLICY = "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"
 
 
-def test_role_policy_is_read_source_write_resized_and_nothing_else(cfn_template: dict) -> None:
-    def allow(action: str, resource: str) -> dict:
-        return {"Effect": "Allow", "Action": [action], "Resource": [{"Fn::Sub": resource}]}
+@pytest.mark.parametrize(
+    ("tracing", "managed"), [("Disabled", [LOGGING_POLICY]), ("Active", [LOGGING_POLICY, XRAY_POLICY])]
+)
+def test_role_has_only_the_logging_managed_policy_and_xray_when_tracing(
+    sam_template: dict, translate: Callable[..., dict], tracing: str, managed: list[str]
+) -> None:
+    cfn = translate(sam_template, {"Tracing": tracing})
+    assert function_role(cfn)["Properties"].get("ManagedPolicyArns", []) == managed
+    tracing_config = cfn["Resources"][FUNCTION]["Properties"].get("TracingConfig")
+    assert tracing_config == ({"Mode": {"Ref": "Tracing"}} if tracing == "Active" else None)
+
+
+def test_tracing_is_off_unless_asked_for(sam_template: dict) -> None:
+    assert sam_template["Parameters"]["Tracing"]["Default"] == "Disabled"
+
+
+def test_role_policy_is_exactly_what_the_function_does(cfn_template: dict) -> None:
+    """Read sources; HEAD and write thumbnails; tell missing from forbidden in both buckets;
+    send a failed event to the failure queue. Every resource an exact ARN."""
+
+    def allow(action: str, resource: object) -> dict:
+        resource = {"Fn::Sub": resource} if isinstance(resource, str) else resource
+        return {"Effect": "Allow", "Action": [action], "Resource": [resource]}
 
     expected = [
         allow("s3:GetObject", f"{SOURCE_BUCKET_ARN}/*"),
         allow("s3:ListBucket", SOURCE_BUCKET_ARN),
         allow("s3:PutObject", "${ResizedBucket.Arn}/*"),
+        allow("s3:GetObject", "${ResizedBucket.Arn}/*"),
+        allow("s3:ListBucket", {"Fn::GetAtt": ["ResizedBucket", "Arn"]}),
+        allow("sqs:SendMessage", {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}),
     ]
-    assert sorted(role_statements(function_role(cfn_template)), key=json.dumps) == sorted(
-        expected, key=json.dumps
+    assert sorted(role_statements(function_role(cfn_template)), key=canonical) == sorted(
+        expected, key=canonical
     )
 
 
@@ -297,14 +334,44 @@ def strings_in(value: Any) -> list[str]:
     return [s for item in value for s in strings_in(item)] if isinstance(value, list) else []
 
 
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def wildcards(statements: list[dict]) -> list[str]:
+    """Every `*` in an action, and in a resource other than the trailing /* that means "any
+    object key"; also Not* elements, which grant everything else."""
+    found = []
+    for statement in statements:
+        found += [f"NotAction/NotResource in {statement}" for k in ("NotAction", "NotResource") if k in statement]
+        found += [action for action in statement.get("Action", []) if "*" in action]
+        found += [r for r in strings_in(statement.get("Resource", [])) if "*" in r.removesuffix("/*")]
+    return found
+
+
 def test_role_policy_has_no_wildcards(cfn_template: dict) -> None:
-    """No `*` in an action; in a resource only as the trailing /* that means "any object key"."""
-    for statement in role_statements(function_role(cfn_template)):
-        for action in statement.get("Action", []) + statement.get("NotAction", []):
-            assert "*" not in action, statement
-        resources = statement.get("Resource", []) + statement.get("NotResource", [])
-        for resource in strings_in(resources):
-            assert "*" not in resource.removesuffix("/*"), statement
+    assert wildcards(role_statements(function_role(cfn_template))) == []
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"},
+        {"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::b/*"},
+        {"Effect": "Allow", "Action": "sqs:SendMessage*", "Resource": "arn:aws:sqs:us-east-1:1:q"},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": {"Fn::Sub": "arn:aws:s3:::*/*"}},
+        {"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:aws:s3:::b"},
+    ],
+    ids=["service-wide", "prefix", "sam-template-style", "any-resource", "any-bucket", "NotAction"],
+)
+def test_wildcard_check_catches_a_broadened_statement(
+    statement: dict, sam_template: dict, translate: Callable[..., dict]
+) -> None:
+    """The check above can fail: add a broad statement to the policy, and it is reported."""
+    template = copy.deepcopy(sam_template)
+    template["Resources"][FUNCTION]["Properties"]["Policies"][0]["Statement"].append(statement)
+    assert wildcards(role_statements(function_role(translate(template)))) != []
 
 
 def test_source_bucket_name_is_the_one_the_policy_names(cfn_template: dict) -> None:
@@ -419,6 +486,97 @@ def test_outputs(cfn_template: dict) -> None:
     assert outputs["SourceBucketName"] == {"Ref": "SourceBucket"}
     assert outputs["ResizedBucketName"] == {"Ref": "ResizedBucket"}
     assert outputs["CreateThumbnailFunctionArn"] == {"Fn::GetAtt": [FUNCTION, "Arn"]}
+    assert outputs["FailedEventsQueueUrl"] == {"Ref": "FailedEventsQueue"}  # thumbnail-replay's input
+    assert outputs["FailedEventsAlarmName"] == {"Ref": "FailedEventsAlarm"}
+    assert outputs["CreateThumbnailLogGroupName"] == {"Ref": "CreateThumbnailLogGroup"}
+
+
+# --- failures, logs and limits ------------------------------------------------------------------
+
+
+def test_failed_events_go_to_an_encrypted_queue_after_lambdas_retries(cfn_template: dict) -> None:
+    resources = cfn_template["Resources"]
+    [config] = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::EventInvokeConfig"]
+    assert config["FunctionName"] == {"Ref": FUNCTION}
+    assert config["Qualifier"] == "$LATEST"
+    assert (config["MaximumRetryAttempts"], config["MaximumEventAgeInSeconds"]) == (2, 21600)
+    assert config["DestinationConfig"] == {
+        "OnFailure": {"Destination": {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}}
+    }
+    queue = resources["FailedEventsQueue"]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_failed_events_queue_refuses_plain_http(cfn_template: dict) -> None:
+    [policy] = [
+        r["Properties"]
+        for r in cfn_template["Resources"].values()
+        if r["Type"] == "AWS::SQS::QueuePolicy"
+    ]
+    assert policy["Queues"] == [{"Ref": "FailedEventsQueue"}]
+    [statement] = policy["PolicyDocument"]["Statement"]
+    assert (statement["Effect"], statement["Principal"], statement["Action"]) == ("Deny", "*", "sqs:*")
+    assert statement["Resource"] == {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": False}}
+
+
+def test_an_alarm_fires_while_the_failed_events_queue_holds_a_message(cfn_template: dict) -> None:
+    alarm = cfn_template["Resources"]["FailedEventsAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["FailedEventsQueue", "QueueName"]}}
+    ]
+    assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "Maximum", "GreaterThanThreshold", 0
+    )
+    assert alarm["TreatMissingData"] == "notBreaching"  # an idle queue sends no data points
+    assert alarm["AlarmActions"] == {
+        "Fn::If": ["HasFailureAlarmTopic", [{"Ref": "FailureAlarmTopicArn"}], {"Ref": "AWS::NoValue"}]
+    }
+
+
+def test_function_logs_to_its_own_group_with_retention(cfn_template: dict) -> None:
+    resources = cfn_template["Resources"]
+    logging = resources[FUNCTION]["Properties"]["LoggingConfig"]
+    assert logging == {"LogGroup": {"Ref": "CreateThumbnailLogGroup"}}
+    group = resources["CreateThumbnailLogGroup"]["Properties"]
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
+    assert cfn_template["Parameters"]["LogRetentionInDays"]["Default"] == 30
+
+
+def test_recursive_loop_detection_stays_on(cfn_template: dict) -> None:
+    assert cfn_template["Resources"][FUNCTION]["Properties"]["RecursiveLoop"] == "Terminate"
+
+
+def test_reserved_concurrency_is_set_only_when_the_parameter_is(cfn_template: dict) -> None:
+    props = cfn_template["Resources"][FUNCTION]["Properties"]
+    assert props["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["HasReservedConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+    assert cfn_template["Conditions"]["HasReservedConcurrency"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "ReservedConcurrency"}, ""]}]
+    }
+    assert cfn_template["Parameters"]["ReservedConcurrency"]["Default"] == ""
+
+
+@pytest.mark.parametrize(
+    ("parameter", "good", "bad"),
+    [
+        ("ReservedConcurrency", ["", "0", "25"], ["-1", "ten", "2.5"]),
+        (
+            "FailureAlarmTopicArn",
+            ["", "arn:aws:sns:eu-west-1:123456789012:ops-alerts"],
+            ["ops-alerts", "arn:aws:sqs:eu-west-1:123456789012:q"],
+        ),
+    ],
+)
+def test_optional_parameters_accept_blank_and_refuse_nonsense(
+    sam_template: dict, parameter: str, good: list[str], bad: list[str]
+) -> None:
+    pattern = re.compile(sam_template["Parameters"][parameter]["AllowedPattern"])
+    assert all(pattern.fullmatch(value) for value in good)
+    assert not any(pattern.fullmatch(value) for value in bad)
 
 
 # --- sample events -----------------------------------------------------------------------------
