@@ -137,15 +137,7 @@ def parse_sizes(name: str, value: str) -> tuple[Box, ...]:
 
 
 def parse_positive_int(name: str, value: str | None, default: int) -> int:
-    if value is None or not value.strip():
-        return default
-    try:
-        number = int(value.strip().replace("_", ""))
-    except ValueError:
-        raise ConfigError(f"{name}: {value!r} is not a whole number") from None
-    if number <= 0:
-        raise ConfigError(f"{name}: {value!r} must be greater than zero")
-    return number
+    return parse_int_in(name, value, 1, None, default)
 
 
 def parse_choice(name: str, value: str | None, choices: tuple[str, ...], default: str) -> str:
@@ -157,14 +149,17 @@ def parse_choice(name: str, value: str | None, choices: tuple[str, ...], default
     return choice
 
 
-def parse_int_in(name: str, value: str | None, low: int, high: int, default: int) -> int:
+def parse_int_in(name: str, value: str | None, low: int, high: int | None, default: int) -> int:
+    """Blank means the default; '50_000_000' reads as Python would write it."""
     if value is None or not value.strip():
         return default
     try:
-        number = int(value.strip())
+        number = int(value.strip().replace("_", ""))
     except ValueError:
         raise ConfigError(f"{name}: {value!r} is not a whole number") from None
-    if not low <= number <= high:
+    if high is None and number < low:
+        raise ConfigError(f"{name}: {value!r} must be {low} or more")
+    if high is not None and not low <= number <= high:
         raise ConfigError(f"{name}: {value!r} must be from {low} to {high}")
     return number
 

@@ -45,7 +45,7 @@ def test_settings_are_frozen():
         ({"DESTINATION_BUCKET": "ok-bucket", "THUMBNAIL_SIZES": "0x256"}, "THUMBNAIL_SIZES: '0x256' needs sides from 1 to 4096"),
         ({"DESTINATION_BUCKET": "ok-bucket", "THUMBNAIL_SIZES": "9000x10"}, "needs sides from 1 to 4096"),
         ({"DESTINATION_BUCKET": "ok-bucket", "MAX_SOURCE_BYTES": "lots"}, "MAX_SOURCE_BYTES: 'lots' is not a whole number"),
-        ({"DESTINATION_BUCKET": "ok-bucket", "MAX_SOURCE_PIXELS": "-5"}, "MAX_SOURCE_PIXELS: '-5' must be greater than zero"),
+        ({"DESTINATION_BUCKET": "ok-bucket", "MAX_SOURCE_PIXELS": "-5"}, "MAX_SOURCE_PIXELS: '-5' must be 1 or more"),
     ],
 )
 def test_bad_setting_names_the_variable(env, message):
