@@ -17,7 +17,7 @@ from create_thumbnail.events import (
     parse_event,
     parse_record,
 )
-from local_run.s3_events import EVENTS_DIR, load_event
+from local_run.s3_events import event_files, load_event
 
 SRC = "example-source-bucket"
 CAFE = "photos/Summer 2026/café + friends.JPG"
@@ -55,7 +55,7 @@ EXPECTED = {
 
 
 def test_every_event_file_has_expectations():
-    assert sorted(path.name for path in EVENTS_DIR.glob("*.json")) == sorted(EXPECTED)
+    assert [path.name for path in event_files()] == sorted(EXPECTED)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

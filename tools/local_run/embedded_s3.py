@@ -7,7 +7,9 @@ import logging
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
+import boto3
 from moto.server import ThreadedMotoServer
 
 # Credentials moto accepts; never real ones, so nothing can reach an AWS account by mistake.
@@ -46,3 +48,16 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def local_s3_client(endpoint: str) -> Any:
+    """A boto3 S3 client for endpoint with the local-only credentials, whatever the shell holds:
+    a typo in an endpoint must not turn into a request signed with someone's real keys."""
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=LOCAL_AWS_ENV["AWS_REGION"],
+        aws_access_key_id=LOCAL_AWS_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=LOCAL_AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=LOCAL_AWS_ENV["AWS_SESSION_TOKEN"],
+    )

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, unquote_plus
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
+# Beside the payloads, not one of them: the --env-vars file for sam local invoke.
+ENV_VARS_FILE = EVENTS_DIR / "env.json"
+
+
+def event_files() -> list[Path]:
+    """Every payload in events/: what -e takes and the console's Test tab accepts."""
+    return sorted(path for path in EVENTS_DIR.glob("*.json") if path != ENV_VARS_FILE)
 
 
 def load_event(name: str) -> dict[str, Any]:
@@ -27,6 +35,11 @@ def encode_key(key: str) -> str:
     return quote_plus(key, safe="/")
 
 
+def decode_key(key: str) -> str:
+    """The inverse of encode_key: '+' is a space, '%2B' a plus."""
+    return unquote_plus(key)
+
+
 def put_record(bucket: str, key: str, size: int, etag: str, sequencer: str = "") -> dict[str, Any]:
     record = copy.deepcopy(_put_record())
     record["s3"]["bucket"]["name"] = bucket
@@ -40,3 +53,19 @@ def put_record(bucket: str, key: str, size: int, etag: str, sequencer: str = "")
 
 def put_event(*records: dict[str, Any]) -> dict[str, Any]:
     return {"Records": list(records)}
+
+
+def generated_put_event(
+    bucket: str, key: str, size: int, etag: str | None = None, region: str = "us-east-1",
+    when: datetime | None = None,
+) -> dict[str, Any]:
+    """One upload's notification as S3 sends it now: the key form-encoded (`sam local
+    generate-event s3 put` writes %20 for a space, which S3 never does). Without an etag the
+    field is left out, so the function reads whatever the key holds: a made-up ETag would make
+    it refuse the object as changed since the event."""
+    record = put_record(bucket, key, size, etag or "")
+    record["awsRegion"] = region
+    record["eventTime"] = (when or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    if not etag:
+        del record["s3"]["object"]["eTag"]
+    return put_event(record)

@@ -1,0 +1,125 @@
+"""`thumbnail-local invoke`: `sam local invoke` without Docker.
+
+The same inputs as sam local invoke (template, function, event, --env-vars file) and the same
+artifact (`sam build`, for this machine's CPU), run by the same emulator sam runs inside its
+container, against moto's S3 on loopback (or any S3-compatible endpoint given). What differs
+from Lambda is listed in README, "Local invoke without Docker".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from local_run.build import Built, default_build_root, ensure_built, host_architecture
+from local_run.embedded_s3 import embedded_s3, local_s3_client
+from local_run.function_env import function_environment
+from local_run.progress import Progress
+from local_run.rie import Emulator, Invocation
+from local_run.seeding import Seeded, created_objects, ensure_buckets, seed_event_objects
+from local_run.template import FunctionSpec, bucket_names, load, read_function
+
+
+@dataclass(frozen=True)
+class LocalFunction:
+    template: Path
+    spec: FunctionSpec
+    built: Built
+    build_root: Path
+    buckets: dict[str, str]  # template logical ID -> local bucket name
+
+
+@dataclass
+class InvokeResult:
+    invocation: Invocation
+    seeded: list[Seeded]
+    ignored_env: tuple[str, ...]
+    objects: dict[str, list[dict[str, Any]]]  # local bucket -> [{"key", "size"}] after the run
+
+
+def prepare_function(
+    template: Path, function: str | None, build_root: Path | None, progress: Progress
+) -> LocalFunction:
+    """The function as the template configures it, built for this machine (or reused)."""
+    template = template.resolve()
+    spec = read_function(template, function)
+    root = build_root or default_build_root(template)
+    progress.say(f"building {spec.logical_id} for {host_architecture()} (sam build) in {root} ...")
+    built = ensure_built(template, spec, root)
+    if built.reused:
+        progress.say("  sources unchanged since the last build: reusing it")
+    return LocalFunction(template, spec, built, root, bucket_names(load(template)))
+
+
+@contextmanager
+def local_s3(endpoint_url: str | None, progress: Progress) -> Iterator[str]:
+    """endpoint_url as given, or a fresh embedded S3 for the duration."""
+    if endpoint_url:
+        progress.say(f"using the S3 at {endpoint_url}")
+        yield endpoint_url
+        return
+    progress.say("starting the embedded S3 (moto server on 127.0.0.1) ...")
+    with embedded_s3() as endpoint:
+        yield endpoint
+
+
+def list_objects(s3: Any, buckets: list[str]) -> dict[str, list[dict[str, Any]]]:
+    listing: dict[str, list[dict[str, Any]]] = {}
+    for bucket in buckets:
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        listing[bucket] = [
+            {"key": item["Key"], "size": item["Size"]}
+            for page in pages
+            for item in page.get("Contents", [])
+        ]
+    return listing
+
+
+def read_event(path: str | None, stdin_text: Callable[[], str]) -> Any:
+    """-e FILE, -e - for stdin, or none: sam local invoke sends {} then."""
+    if path is None:
+        return {}
+    text = stdin_text() if path == "-" else Path(path).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def run_invoke(
+    local: LocalFunction,
+    event: Any,
+    env_vars: dict[str, dict[str, Any]],
+    endpoint_url: str | None,
+    progress: Progress,
+    on_log: Callable[[str], None] | None,
+) -> InvokeResult:
+    with local_s3(endpoint_url, progress) as endpoint:
+        s3 = local_s3_client(endpoint)
+        environment = function_environment(local.spec, env_vars, endpoint)
+        for name in environment.ignored:
+            progress.say(
+                f"--env-vars: {name} is not declared in the template's Environment: "
+                "ignored, as sam local invoke ignores it"
+            )
+        ensure_buckets(s3, [*local.buckets.values(), *(c.bucket for c in created_objects(event))])
+        event, seeded = seed_event_objects(s3, event)
+        for item in seeded:
+            progress.say(
+                f"seeded s3://{item.bucket}/{item.key}: {item.what}, {item.size:,} bytes "
+                "(and the event's ETag set to it)"
+            )
+        progress.say(
+            f"invoking {local.spec.logical_id} under the Lambda Runtime Interface Emulator "
+            f"(timeout {local.spec.timeout_s} s, memory {local.spec.memory_mb} MB)"
+        )
+        emulator = Emulator(
+            local.spec, local.built.function_dir, environment.variables, local.build_root, on_log
+        )
+        with emulator:
+            invocation = emulator.invoke(event)
+        # The function's buckets as configured for this run (--env-vars may point elsewhere).
+        used = sorted(set(local.buckets.values()) & set(environment.variables.values()))
+        objects = list_objects(s3, used)
+    return InvokeResult(invocation, seeded, environment.ignored, objects)

@@ -1,0 +1,57 @@
+"""A stand-in for Lambda's /var/runtime: the runtime interface client and the SDK, nothing else.
+
+On Lambda the function's process sees its own package (/var/task), the runtime's awslambdaric
+and the boto3 the runtime ships. Run with the venv's site-packages instead, a package missing
+from the artifact would import from the venv and the artifact would look fine until deployed.
+So the function runs with `python -S` (no site-packages) and PYTHONPATH set to a directory of
+links to exactly these distributions and what they require, as installed in the venv (pinned
+in pyproject.toml's [dev] extras).
+"""
+
+from __future__ import annotations
+
+import shutil
+from importlib.metadata import PackageNotFoundError, distribution
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+RUNTIME_DISTRIBUTIONS = ("awslambdaric", "boto3")
+
+
+def _closure(names: tuple[str, ...]) -> list[str]:
+    """The distributions and everything they require (extras and markers that do not apply
+    to this interpreter left out)."""
+    seen: dict[str, None] = {}
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        key = name.lower().replace("_", "-")
+        if key in seen:
+            continue
+        seen[key] = None
+        for text in distribution(name).requires or []:
+            requirement = Requirement(text)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                pending.append(requirement.name)
+    return list(seen)
+
+
+def make_runtime_dir(target: Path) -> Path:
+    """(Re)creates target as links to the runtime's packages; returns it for PYTHONPATH."""
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for name in _closure(RUNTIME_DISTRIBUTIONS):
+        try:
+            dist = distribution(name)
+        except PackageNotFoundError as error:
+            raise RuntimeError(
+                f"{name} is not installed: run ./scripts/bootstrap.sh (pyproject's [dev] extras)"
+            ) from error
+        tops = {Path(str(f)).parts[0] for f in dist.files or []}
+        for top in tops - {"..", "__pycache__"}:
+            source = Path(str(dist.locate_file(top)))
+            if source.exists() and not (target / top).exists():
+                (target / top).symlink_to(source, target_is_directory=source.is_dir())
+    return target
