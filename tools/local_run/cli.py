@@ -41,7 +41,25 @@ def _add_demo(commands: Any) -> None:
         "--sizes",
         help="THUMBNAIL_SIZES for the run, e.g. 256x256,1024x1024 (default: the function's)",
     )
-    demo.set_defaults(run=lambda args: run_demo(args.out, args.sizes))
+    demo.add_argument(
+        "--runtime",
+        choices=("in-process", "rie"),
+        default="in-process",
+        help="in-process (default): import the handler here; rie: the built artifact under the "
+        "Lambda Runtime Interface Emulator",
+    )
+    demo.add_argument("--json", action="store_true", help="print one JSON document, nothing else")
+    _add_build_options(demo)
+    demo.set_defaults(
+        run=lambda args: run_demo(
+            args.out,
+            args.sizes,
+            runtime=args.runtime,
+            as_json=args.json,
+            template=args.template,
+            build_root=args.build_dir,
+        )
+    )
 
 
 def _add_build_options(parser: argparse.ArgumentParser) -> None:

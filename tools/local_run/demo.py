@@ -4,29 +4,44 @@ Uploads the sample images to a source bucket on moto's HTTP server, sends each u
 real handler as the S3 event S3 would send (real ETag and size), downloads the thumbnails into
 out/ and prints what happened to each. Exits 1 if any outcome differs from what the sample
 expects, a thumbnail is missing, or a source object changed.
+
+`--runtime rie` sends the same events to the built artifact under the Lambda Runtime Interface
+Emulator instead (invoke.py), so the table then shows what Lambda would report: Duration per
+invocation, and the Init Duration and peak memory of the one execution environment. `--json`
+prints the rows as one JSON document and nothing else.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
-import boto3
 from PIL import Image
 
 from local_run.context import LocalContext
+from local_run.embedded_s3 import LOCAL_AWS_ENV, embedded_s3, environment, local_s3_client
+from local_run.function_env import function_environment
 from local_run.grid import contact_sheet
-from local_run.embedded_s3 import LOCAL_AWS_ENV, embedded_s3, environment
+from local_run.invoke import LocalFunction, prepare_function
+from local_run.progress import Progress
+from local_run.report import Report
+from local_run.rie import Emulator
 from local_run.s3_events import put_event, put_record
 from local_run.samples import Sample, demo_samples
 
 SOURCE_BUCKET = "demo-source"
 RESIZED_BUCKET = "demo-resized"
+
+
+Runtime = Literal["in-process", "rie"]
 
 
 @dataclass
@@ -35,51 +50,135 @@ class Row:
     reply: dict[str, Any]
     ms: float
     problems: list[str] = field(default_factory=list)
+    report: Report | None = None  # under the emulator: Lambda's REPORT for this invocation
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.sample.key, "expect": self.sample.expect, "status": self.reply.get("status"),
+            "reason": self.reply.get("reason"), "thumbnails": self.reply.get("thumbnails", []),
+            "ms": round(self.ms, 2), "problems": self.problems,
+            "report": self.report.as_dict() if self.report else None,
+        }  # fmt: skip
 
 
-def run_demo(out_dir: Path, sizes: str | None = None, stream: TextIO = sys.stdout) -> int:
-    env = {
-        **LOCAL_AWS_ENV,
-        "DESTINATION_BUCKET": RESIZED_BUCKET,
-        "POWERTOOLS_SERVICE_NAME": "create-thumbnail",
-    }
-    if sizes:
-        env["THUMBNAIL_SIZES"] = sizes
+# One event in -> (the handler's reply or an error shaped like one, ms, REPORT if any).
+Invoke = Callable[[dict[str, Any]], tuple[dict[str, Any], float, Report | None]]
+
+
+def run_demo(
+    out_dir: Path,
+    sizes: str | None = None,
+    stream: TextIO = sys.stdout,
+    runtime: Runtime = "in-process",
+    as_json: bool = False,
+    template: Path = Path("template.yaml"),
+    build_root: Path | None = None,
+) -> int:
+    progress = Progress(quiet=as_json, stream=stream)
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
-    print("starting the embedded S3 (moto server on 127.0.0.1) ...", file=stream, flush=True)
-    with embedded_s3() as endpoint, environment({**env, "AWS_ENDPOINT_URL": endpoint}):
-        s3 = boto3.client("s3")
+    local = prepare_function(template, None, build_root, progress) if runtime == "rie" else None
+    progress.say("starting the embedded S3 (moto server on 127.0.0.1) ...")
+    log_path = out_dir / "function-log.jsonl"
+    with embedded_s3() as endpoint, log_path.open("w", encoding="utf-8") as log:
+        s3 = local_s3_client(endpoint)
         for bucket in (SOURCE_BUCKET, RESIZED_BUCKET):
-            s3.create_bucket(Bucket=bucket)
-        from create_thumbnail import app  # after the environment is set, as Lambda would
-
-        log_path = out_dir / "function-log.jsonl"
-        with log_path.open("w", encoding="utf-8") as log:
-            app.logger.registered_handler.setStream(log)
-            rows = [_invoke(app, s3, sample, out_dir) for sample in demo_samples()]
+            _empty_bucket(s3, bucket)
+        invoker = _under_emulator(local, endpoint, sizes, log) if local else _in_process(endpoint, sizes, log)
+        with invoker as (invoke, init_ms):
+            rows = [_invoke(invoke, s3, sample, out_dir) for sample in demo_samples()]
+    if local:
+        init_ms = next((r.report.init_duration_ms for r in rows if r.report and r.report.init_duration_ms), None)
+    sheet = contact_sheet(out_dir / "contact-sheet.png")
+    problems = [f"{row.sample.key}: {problem}" for row in rows for problem in row.problems]
+    if as_json:
+        document = {"runtime": runtime, "init_ms": init_ms, "rows": [row.as_dict() for row in rows],
+                    "out_dir": str(out_dir), "function_log": str(log_path), "contact_sheet": str(sheet),
+                    "problems": problems}  # fmt: skip
+        print(json.dumps(document, indent=2), file=stream)
+        return 1 if problems else 0
     print(f"endpoint {endpoint}, buckets {SOURCE_BUCKET} -> {RESIZED_BUCKET}", file=stream)
     _print_table(rows, stream)
-    sheet = contact_sheet(out_dir / "contact-sheet.png")
+    if local:
+        _print_environment(rows, init_ms, stream)
     print(f"\nthumbnails in {out_dir}/, the function's JSON log in {log_path}", file=stream)
     print(f"every mode x orientation the tests cover, as thumbnails: {sheet}", file=stream)
-    problems = [f"{row.sample.key}: {problem}" for row in rows for problem in row.problems]
     for problem in problems:
         print(f"PROBLEM {problem}", file=stream)
     return 1 if problems else 0
 
 
-def _invoke(app: Any, s3: Any, sample: Sample, out_dir: Path) -> Row:
+@contextmanager
+def _in_process(endpoint: str, sizes: str | None, log: TextIO) -> Iterator[tuple[Invoke, float | None]]:
+    """The handler imported into this process, configured as template.yaml configures it. The
+    init figure is the import's time, when this process had not imported it yet."""
+    env = {**LOCAL_AWS_ENV, "DESTINATION_BUCKET": RESIZED_BUCKET,
+           "POWERTOOLS_SERVICE_NAME": "create-thumbnail", "AWS_ENDPOINT_URL": endpoint}  # fmt: skip
+    if sizes:
+        env["THUMBNAIL_SIZES"] = sizes
+    with environment(env):
+        cold = "create_thumbnail.app" not in sys.modules
+        started = time.perf_counter()
+        from create_thumbnail import app  # after the environment is set, as Lambda would
+
+        init_ms = (time.perf_counter() - started) * 1000 if cold else None
+        app.logger.registered_handler.setStream(log)
+
+        def invoke(event: dict[str, Any]) -> tuple[dict[str, Any], float, Report | None]:
+            started = time.perf_counter()
+            try:
+                # Powertools' metrics go to stdout, as on Lambda: into the log, not the table.
+                with redirect_stdout(log):
+                    reply = app.lambda_handler(event, LocalContext())
+            except Exception as error:  # noqa: BLE001 - reported as a problem, the demo goes on
+                reply = {"records": [{"status": "error", "reason": f"{type(error).__name__}: {error}"}]}
+            return reply, (time.perf_counter() - started) * 1000, None
+
+        yield invoke, init_ms
+
+
+@contextmanager
+def _under_emulator(
+    local: LocalFunction, endpoint: str, sizes: str | None, log: TextIO
+) -> Iterator[tuple[Invoke, float | None]]:
+    """The built artifact under the emulator: one execution environment for all the samples,
+    its variables overridden the way `sam local invoke --env-vars` would. Its init figure is
+    the first REPORT's Init Duration, so it is known only from the rows."""
+    overrides = {"DESTINATION_BUCKET": RESIZED_BUCKET, **({"THUMBNAIL_SIZES": sizes} if sizes else {})}
+    variables = function_environment(local.spec, {local.spec.logical_id: overrides}, endpoint).variables
+
+    def write(line: str) -> None:
+        print(line, file=log, flush=True)
+
+    with Emulator(local.spec, local.built.function_dir, variables, local.build_root, write) as emulator:
+
+        def invoke(event: dict[str, Any]) -> tuple[dict[str, Any], float, Report | None]:
+            done = emulator.invoke(event)
+            write(done.report.line())
+            if done.error is not None:
+                reason = f"{done.error['errorType']}: {done.error['errorMessage']}"
+                return {"records": [{"status": "error", "reason": reason}]}, done.report.duration_ms, done.report
+            return done.response, done.report.duration_ms, done.report
+
+        yield invoke, None
+
+
+def _empty_bucket(s3: Any, bucket: str) -> None:
+    """moto's servers share one store per process: a second demo in the same process (the
+    tests run two) would find the first one's thumbnails and report them as duplicates."""
+    s3.create_bucket(Bucket=bucket)
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for item in page.get("Contents", []):
+            s3.delete_object(Bucket=bucket, Key=item["Key"])
+
+
+def _invoke(invoke: Invoke, s3: Any, sample: Sample, out_dir: Path) -> Row:
     s3.put_object(Bucket=SOURCE_BUCKET, Key=sample.key, Body=sample.data, ContentType=sample.content_type)
     head = s3.head_object(Bucket=SOURCE_BUCKET, Key=sample.key)
     event = put_event(put_record(SOURCE_BUCKET, sample.key, head["ContentLength"], head["ETag"]))
-    started = time.perf_counter()
-    try:
-        reply = app.lambda_handler(event, LocalContext())
-    except Exception as error:  # noqa: BLE001 - reported as a problem, the demo goes on
-        reply = {"records": [{"status": "error", "reason": f"{type(error).__name__}: {error}"}]}
-    row = Row(sample, reply["records"][0], (time.perf_counter() - started) * 1000)
+    reply, ms, report = invoke(event)
+    row = Row(sample, reply["records"][0], ms, report=report)
     _check(row, s3, head["ETag"], out_dir)
     return row
 
@@ -140,3 +239,11 @@ def _print_table(rows: list[Row], stream: TextIO) -> None:
             for i, cell in enumerate(line)
         ]
         print("  ".join(cells).rstrip(), file=stream)
+
+
+def _print_environment(rows: list[Row], init_ms: float | None, stream: TextIO) -> None:
+    """Under the emulator the ms column is Lambda's Duration; what the table cannot show."""
+    peak = max((row.report.max_memory_used_mb or 0 for row in rows if row.report), default=0)
+    init = f"{init_ms:.0f} ms" if init_ms is not None else "?"
+    print(f"\nLambda Runtime Interface Emulator, one execution environment: Init Duration {init} "
+          f"(before the first row), Max Memory Used {peak} MB; ms = Lambda's Duration", file=stream)

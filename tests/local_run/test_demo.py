@@ -1,0 +1,60 @@
+"""The demo through the real runtime: every sample goes to the built artifact under the
+emulator, and each outcome is checked as the in-process demo checks it."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from local_run.demo import run_demo
+from local_run.invoke import LocalFunction
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_under_the_emulator_gives_the_expected_outcome_for_every_sample(
+    thumbnail_function: LocalFunction, tmp_path: Path
+) -> None:
+    stream = io.StringIO()
+    code = run_demo(
+        tmp_path / "out",
+        stream=stream,
+        runtime="rie",
+        as_json=True,
+        template=thumbnail_function.template,
+        build_root=thumbnail_function.build_root,
+    )
+    document = json.loads(stream.getvalue())
+    assert (code, document["problems"]) == (0, [])
+    rows = document["rows"]
+    assert {row["status"] for row in rows} == {"created", "skipped", "failed"}
+    assert all(row["report"] is not None for row in rows)
+    inits = [row["report"]["init_duration_ms"] for row in rows]
+    assert inits[0] > 0 and inits[1:] == [None] * (len(rows) - 1)  # one execution environment
+    assert document["init_ms"] == inits[0]
+    written = sorted(
+        p.relative_to(tmp_path / "out") for p in (tmp_path / "out").rglob("256x256/**/*.*")
+    )
+    assert len(written) == sum(len(row["thumbnails"]) for row in rows)
+
+
+def test_default_demo_still_prints_the_table(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    assert run_demo(tmp_path / "out", stream=stream) == 0
+    lines = stream.getvalue().splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("key "))
+    assert lines[header].split() == [
+        "key",
+        "result",
+        "source",
+        "bytes",
+        "thumbnail",
+        "bytes",
+        "ms",
+        "reason",
+        "/",
+        "note",
+    ]
+    assert not any(line.startswith("{") for line in lines)  # the function's output is in its log
