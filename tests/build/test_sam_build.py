@@ -30,7 +30,7 @@ NOT_SHIPPED = {
     # test and dev tools, by import and by distribution name
     "pytest", "_pytest", "moto", "samcli", "aws_sam_cli", "cfnlint", "cfn_lint",
     # our own non-Lambda code
-    "local_run", "tests",
+    "local_run", "failed_events", "tests",
     # provided by the Lambda python3.13 runtime
     "boto3", "botocore", "s3transfer",
 }  # fmt: skip
