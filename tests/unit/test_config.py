@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from create_thumbnail.config import (
+    DEFAULT_DEADLINE_MARGIN_MS,
     DEFAULT_MAX_SOURCE_BYTES,
     DEFAULT_MAX_SOURCE_PIXELS,
     Box,
@@ -18,6 +19,7 @@ def test_minimal_environment_gets_documented_defaults():
     assert settings.sizes == (Box(256, 256),)
     assert settings.max_source_bytes == DEFAULT_MAX_SOURCE_BYTES
     assert settings.max_source_pixels == DEFAULT_MAX_SOURCE_PIXELS
+    assert settings.deadline_margin_ms == DEFAULT_DEADLINE_MARGIN_MS == 10_000
 
 
 def test_sizes_are_parsed_deduplicated_and_sorted():
@@ -46,6 +48,8 @@ def test_settings_are_frozen():
         ({"DESTINATION_BUCKET": "ok-bucket", "THUMBNAIL_SIZES": "9000x10"}, "needs sides from 1 to 4096"),
         ({"DESTINATION_BUCKET": "ok-bucket", "MAX_SOURCE_BYTES": "lots"}, "MAX_SOURCE_BYTES: 'lots' is not a whole number"),
         ({"DESTINATION_BUCKET": "ok-bucket", "MAX_SOURCE_PIXELS": "-5"}, "MAX_SOURCE_PIXELS: '-5' must be 1 or more"),
+        ({"DESTINATION_BUCKET": "ok-bucket", "DEADLINE_MARGIN_MS": "10s"}, "DEADLINE_MARGIN_MS: '10s' is not a whole number"),
+        ({"DESTINATION_BUCKET": "ok-bucket", "DEADLINE_MARGIN_MS": "0"}, "DEADLINE_MARGIN_MS: '0' must be 1 or more"),
     ],
 )
 def test_bad_setting_names_the_variable(env, message):
