@@ -31,27 +31,38 @@ fails. Every comparison it prints is measured side by side in the same run.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
-import math
 import os
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import redirect_stdout
 from dataclasses import dataclass
+from io import StringIO
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-HERE = Path(__file__).resolve().parent
-PYTHON = sys.executable
+from common import (
+    ARM64_PRICE_GB_S,
+    DEV_ONLY_PACKAGES,
+    HERE,
+    LAMBDA_FULL_VCPU_MB,
+    PRICE_PER_MILLION_REQUESTS,
+    PYTHON,
+    ROOT,
+    cold_env,
+    cost_per_million,
+    lambda_ms,
+    med,
+    print_table,
+    run_probe,
+    section,
+    time_interleaved,
+    time_once,
+)
 
-LAMBDA_FULL_VCPU_MB = 1769
-ARM64_PRICE_GB_S = 0.0000133334
-PRICE_PER_MILLION_REQUESTS = 0.20
 MEMORY_SIZES_MB = (512, 1024, 1769)
 # Above the app's DEFAULT_MAX_SOURCE_PIXELS (50 MP) on purpose: the 100 MP probes show what
 # raising MAX_SOURCE_PIXELS would cost in memory.
@@ -150,47 +161,6 @@ def naive_thumbnail(data: bytes, box: tuple[int, int] = (256, 256)) -> bytes:
     buffer = BytesIO()
     small.save(buffer, format="JPEG", quality=85)
     return buffer.getvalue()
-
-
-# --------------------------------------------------------------------------------------------
-# timing helpers
-
-
-def time_interleaved(functions: dict[str, Callable[[], object]], runs: int) -> dict[str, list[float]]:
-    """ms per call; one untimed warm-up each, then the functions alternate (order flipped every
-    round) so drift on a noisy host hits all of them alike."""
-    for function in functions.values():
-        function()
-    samples: dict[str, list[float]] = {name: [] for name in functions}
-    names = list(functions)
-    for round_ in range(runs):
-        for name in names if round_ % 2 == 0 else reversed(names):
-            gc.collect()
-            started = time.perf_counter()
-            functions[name]()
-            samples[name].append((time.perf_counter() - started) * 1000)
-    return samples
-
-
-def med(values: list[float]) -> float:
-    return statistics.median(values)
-
-
-def print_table(header: tuple[str, ...], rows: list[tuple[object, ...]], right_from: int = 1) -> None:
-    cells = [tuple(str(c) for c in header), *[tuple(str(c) for c in row) for row in rows]]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(header))]
-
-    def fmt(line: tuple[str, ...]) -> str:
-        return "  ".join(c.rjust(w) if i >= right_from else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths)))
-
-    print("  " + fmt(cells[0]))
-    print("  " + "  ".join("-" * w for w in widths))
-    for line in cells[1:]:
-        print("  " + fmt(line))
-
-
-def section(title: str) -> None:
-    print(f"\n== {title} " + "=" * max(0, 94 - len(title)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -307,18 +277,9 @@ def _decoded_in_full(data: bytes) -> object:
 # --------------------------------------------------------------------------------------------
 # 2. peak memory, one fresh subprocess per measurement
 
+# run with common.PROBE_HELPERS (rss_mb, peak_mb; this folder on sys.path) in front of it
 PROBE = """
-import json, sys, time
 from pathlib import Path
-def rss_mb():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-def peak_mb():  # VmHWM, not ru_maxrss: see bench_memory
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-sys.path.insert(0, {here!r})
 import create_thumbnail.imaging  # the same import baseline for both implementations
 import handler_bench
 after_import = rss_mb()
@@ -336,18 +297,11 @@ print(json.dumps(dict(after_import=after_import, with_bytes=with_bytes, peak_bef
 
 
 def probe_memory(path: Path, implementation: str, boxes: list[tuple[int, int]]) -> dict[str, float]:
-    code = PROBE.format(here=str(HERE))
-    out = subprocess.run(
-        [PYTHON, "-c", code, str(path), implementation, json.dumps(boxes)],
-        check=True, capture_output=True, text=True, cwd=ROOT,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return run_probe(PROBE, [str(path), implementation, json.dumps(boxes)])
 
 
 def bench_memory(inputs: list[Input]) -> dict[str, dict[str, float]]:
-    """Peak = VmHWM of the probe process. Not resource.getrusage().ru_maxrss: Linux carries
-    ru_maxrss across fork+execve, so every probe would report this (big) parent's RSS at spawn
-    time; VmHWM belongs to the new address space that execve creates."""
+    """Peak = VmHWM of the probe process (common.PROBE_HELPERS says why not ru_maxrss)."""
     section("2. peak memory per input, fresh subprocess each (MB; delta = peak RSS - RSS with bytes)")
     rows, app_probes = [], {}
     with tempfile.TemporaryDirectory(dir=HERE, prefix=".bench-") as tmp:
@@ -412,28 +366,33 @@ def bench_handler(jpeg: Input, runs: int = 20) -> dict[str, list[float]]:
 
         from create_thumbnail import app  # after the environment is set, as Lambda would
 
-        first = _time_once(lambda: app.lambda_handler(event, LocalContext()))
+        def clear() -> None:
+            """A thumbnail already there makes the handler skip the record as a duplicate."""
+            listed = s3.list_objects_v2(Bucket=destination).get("Contents", [])
+            if listed:
+                s3.delete_objects(Bucket=destination,
+                                  Delete={"Objects": [{"Key": o["Key"]} for o in listed]})
+
+        def invoke() -> None:
+            with redirect_stdout(StringIO()):  # the handler's EMF metrics line
+                _check_created(app.lambda_handler(event, LocalContext()))
+
+        first = time_once(invoke)
         for sizes in ("256x256", "256x256,1024x1024"):
             os.environ["THUMBNAIL_SIZES"] = sizes
             app.wiring.cache_clear()  # re-read the settings (the client is rebuilt, untimed)
             functions = {
-                f"handler {sizes}": lambda: _check_created(app.lambda_handler(event, LocalContext())),
+                f"handler {sizes}": invoke,
                 "S3 I/O only (GET source + PUT 5 KB)": lambda: _s3_round_trip(s3, source, key, destination),
             }
-            results.update(time_interleaved(functions, runs))
+            results.update(time_interleaved(functions, runs, before=clear))
     rows = [(name, f"{med(v):.1f}", f"{min(v):.1f}", f"{max(v):.1f}") for name, v in results.items()]
     print_table(("what", "median ms", "min ms", "max ms"), rows)
-    print(f"  first invocation (wiring: Settings + boto3 client; boto3's default session is already")
+    print("  first invocation (wiring: Settings + boto3 client; boto3's default session is already")
     print(f"  warm from this script's own client, so see section 4 for a real cold start): {first:.0f} ms")
     print("  moto runs in this process (threads sharing the GIL): its request parsing and the HTTP")
     print("  over loopback are inside these figures; real S3 adds network latency, not CPU.")
     return results
-
-
-def _time_once(function: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    function()
-    return (time.perf_counter() - started) * 1000
 
 
 def _check_created(reply: dict) -> None:
@@ -474,17 +433,6 @@ print(json.dumps(dict(import_ms=(imported - started) * 1000, client_ms=(client -
 """
 
 
-def cold_env() -> dict[str, str]:
-    from local_run.embedded_s3 import LOCAL_AWS_ENV
-
-    return {
-        **os.environ, **LOCAL_AWS_ENV,
-        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",  # never contacted: building a client is offline
-        "DESTINATION_BUCKET": "bench-resized",
-        "POWERTOOLS_SERVICE_NAME": "create-thumbnail-bench",
-    }
-
-
 def bench_cold_start(jpeg: Input, warm_ms: float, runs: int = 7) -> dict[str, float]:
     section(f"4. cold start, {runs} fresh interpreters (ms)")
     env = cold_env()
@@ -494,7 +442,7 @@ def bench_cold_start(jpeg: Input, warm_ms: float, runs: int = 7) -> dict[str, fl
         path = Path(tmp) / "input.jpg"
         path.write_bytes(jpeg.data)
         for _ in range(runs):
-            samples["interpreter"].append(_time_once(lambda: subprocess.run([PYTHON, "-c", "pass"], check=True, env=env)))
+            samples["interpreter"].append(time_once(lambda: subprocess.run([PYTHON, "-c", "pass"], check=True, env=env)))
             for prefix, blocked in (("", ()), ("lambda_", DEV_ONLY_PACKAGES)):
                 code = COLD.format(here=str(HERE), blocked=blocked)
                 out = subprocess.run([PYTHON, "-c", code, str(path)],
@@ -538,24 +486,8 @@ def print_slowest_imports(env: dict[str, str], top: int = 5) -> None:
     print("  dev-venv-only top-level modules in that tree: " + ", ".join(f"{n} {ms:.0f} ms" for ms, n in dev_only))
 
 
-# Installed here by the dev tools (SAM CLI, moto); botocore and urllib3 import them when present.
-# The Lambda python3.13 runtime ships boto3 without them, so the cold start there skips them.
-DEV_ONLY_PACKAGES = ("awscrt", "OpenSSL")
-
-
 # --------------------------------------------------------------------------------------------
 # 5. Lambda sizing estimate
-
-
-def lambda_ms(measured_ms: float, memory_mb: int) -> float:
-    """Lambda's CPU share scales with memory (1769 MB = 1 vCPU); the work is single-threaded, so
-    more than one vCPU does not help and less stretches it proportionally."""
-    return measured_ms * max(1.0, LAMBDA_FULL_VCPU_MB / memory_mb)
-
-
-def cost_per_million(duration_ms: float, memory_mb: int) -> float:
-    billed_s = math.ceil(duration_ms) / 1000  # billed per 1 ms, rounded up
-    return 1e6 * billed_s * (memory_mb / 1024) * ARM64_PRICE_GB_S + PRICE_PER_MILLION_REQUESTS
 
 
 def print_sizing(cases: list[tuple[str, float]]) -> None:
