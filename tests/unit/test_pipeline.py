@@ -202,7 +202,7 @@ class SlowStorage(InMemoryStorage):
     """Reads take a fixed time, as a large object from S3 would."""
 
     def read(self, ref: ObjectRef, max_bytes: int) -> bytes:
-        time.sleep(0.3)
+        time.sleep(0.6)
         return super().read(ref, max_bytes)
 
 
@@ -213,7 +213,8 @@ def test_time_spent_on_one_record_leaves_the_next_for_the_retry():
         _upload(storage, "b.jpg", source_bytes("RGB", (400, 300), "JPEG")),
     )
     settings = replace(SETTINGS, deadline_margin_ms=1000)
-    report = handle_event(event, settings, storage, time.monotonic() + 1.2)
+    # a.jpg starts with 1.5 s left (0.5 s to spare); its 0.6 s read leaves b.jpg under 0.9 s.
+    report = handle_event(event, settings, storage, time.monotonic() + 1.5)
     assert [o.status for o in report.outcomes] == ["created", "retryable"]
     assert storage.keys(RESIZED) == ["128x128/a.jpg", "64x64/a.jpg"]
 
