@@ -22,7 +22,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -31,7 +31,7 @@ import samcli
 
 from local_run.build import host_architecture
 from local_run.report import RAPID_LINE, START, Block, Report, split_block
-from local_run.rss import PeakWatch
+from local_run.rss import watch_peak
 from local_run.runtime_dir import make_runtime_dir
 from local_run.template import FunctionSpec
 
@@ -50,7 +50,6 @@ class Invocation:
     report: Report
     logs: list[str]  # the function's output with START and END, as Lambda's log stream has it
     error: dict[str, Any] | None = None  # {"errorType", "errorMessage", ...} when it failed
-    rapid_lines: list[str] = field(default_factory=list)
 
     @property
     def response(self) -> Any:
@@ -187,7 +186,7 @@ class Emulator:
         request = urllib.request.Request(self._url, data=json.dumps(event).encode(), method="POST")
         # The emulator enforces the timeout; ours only guards against a wedged emulator.
         with (
-            PeakWatch(self._process.pid) as watch,
+            watch_peak(self._process.pid) as peak,
             urllib.request.urlopen(request, timeout=self._spec.timeout_s + 30) as answer,
         ):
             payload = answer.read()
@@ -200,13 +199,11 @@ class Emulator:
             block.request_id,
             block.duration_ms,
             self._spec.memory_mb,
-            watch.peak_mb,
+            peak.mb,
             block.init_duration_ms,
             block.timed_out,
         )
-        return Invocation(
-            payload, report, block.function_lines, _error_of(payload, block), block.rapid_lines
-        )
+        return Invocation(payload, report, block.function_lines, _error_of(payload, block))
 
     def _block(self) -> list[str]:
         """This invocation's lines, START to the emulator's REPORT. Function lines go to on_log

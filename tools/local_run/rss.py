@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 PROC = Path("/proc")
 
@@ -46,34 +47,30 @@ def peak_child_mb(parent: int) -> int | None:
     return math.ceil(max(peaks) / 1024) if peaks else None
 
 
-class PeakWatch:
-    """Samples peak_child_mb(parent) until closed; `peak_mb` is the last value seen."""
+@dataclass
+class Peak:
+    mb: int | None = None  # the last value seen; None while no runtime process was alive
 
-    def __init__(self, parent: int, interval_s: float = 0.02) -> None:
-        self._parent = parent
-        self._interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="peak-rss", daemon=True)
-        self.peak_mb: int | None = None
 
-    def _sample(self) -> None:
-        if (mb := peak_child_mb(self._parent)) is not None:
-            self.peak_mb = mb
+@contextmanager
+def watch_peak(parent: int, interval_s: float = 0.02) -> Iterator[Peak]:
+    """Samples peak_child_mb(parent) until the block ends, and once more after it."""
+    peak = Peak()
+    stop = threading.Event()
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval_s):
-            self._sample()
+    def sample() -> None:
+        if (mb := peak_child_mb(parent)) is not None:
+            peak.mb = mb
 
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
+    def run() -> None:
+        while not stop.wait(interval_s):
+            sample()
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._sample()
+    thread = threading.Thread(target=run, name="peak-rss", daemon=True)
+    thread.start()
+    try:
+        yield peak
+    finally:
+        stop.set()
+        thread.join()
+        sample()
