@@ -25,11 +25,12 @@ import contextlib
 import io
 import multiprocessing
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from common import loadavg, med, section  # benchmarks/common.py: this script's folder is on sys.path
 
 SIZES = "256x256,1024x1024"
 
@@ -95,7 +96,7 @@ def main() -> int:
     from local_run.s3_events import put_event, put_record
 
     images = sources(args.megapixels)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; {args.invocations} invocations, "
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {loadavg()}; {args.invocations} invocations, "
           f"boxes {SIZES}; sources: " + ", ".join(f"{suffix} {len(data) / 1e6:.1f} MB" for suffix, data in images))
 
     spawn = multiprocessing.get_context("spawn")
@@ -150,13 +151,13 @@ def run(events: list[dict], s3: Any, context: Any) -> None:
                 rss_at[n] = status_mb("VmRSS")
     elapsed = time.perf_counter() - started
     after20 = rss_at[20]
-    print("\n== soak ==")
+    section(f"soak: {len(events)} warm invocations")
     print("  RSS (MB) after invocation " + ", ".join(f"{n}: {mb:.1f}" for n, mb in sorted(rss_at.items())))
     print(f"  drift after the first 20: {rss_at[len(events)] - after20:+.1f} MB over "
           f"{len(events) - 20} invocations; peak (VmHWM) {status_mb('VmHWM'):.1f} MB")
     print(f"  throughput: {len(events) / elapsed:.1f} invocations/s, {thumbnails / elapsed:.1f} thumbnails/s "
           f"({elapsed:.1f} s in all, single thread)")
-    print(f"  latency ms: median {statistics.median(ms):.1f}, p90 {percentile(ms, 0.9):.1f}, "
+    print(f"  latency ms: median {med(ms):.1f}, p90 {percentile(ms, 0.9):.1f}, "
           f"p99 {percentile(ms, 0.99):.1f}, max {max(ms):.1f}")
     print(f"  log + EMF output: {sink.lines} lines, {sink.chars / len(events):.0f} chars per invocation")
     duplicate_cost(events, s3, context, sink)
@@ -168,6 +169,7 @@ def duplicate_cost(events: list[dict], s3: Any, context: Any, sink: CountingSink
     from create_thumbnail.storage import S3Storage, s3_client
 
     storage = S3Storage(s3_client())
+    runs = min(runs, len(events))
     fresh, duplicate, head_404, head_200 = [], [], [], []
     with contextlib.redirect_stdout(sink):
         for event in events[:runs]:
@@ -189,8 +191,7 @@ def duplicate_cost(events: list[dict], s3: Any, context: Any, sink: CountingSink
             t0 = time.perf_counter()
             storage.metadata("soak-resized", thumbnail_keys[-1])
             head_200.append((time.perf_counter() - t0) * 1000)
-    med = statistics.median
-    print(f"\n== the duplicate check, {runs} keys, medians (moto on loopback: real S3 adds its network latency) ==")
+    section(f"the duplicate check, {runs} keys, medians (moto on loopback: real S3 adds its network latency)")
     print(f"  HeadObject answering 404 (what every fresh upload pays): {med(head_404):.2f} ms "
           f"= {100 * med(head_404) / med(fresh):.1f}% of a fresh invocation ({med(fresh):.1f} ms)")
     print(f"  HeadObject answering 200: {med(head_200):.2f} ms")
