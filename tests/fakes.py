@@ -7,9 +7,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from create_thumbnail.errors import ImageTooLarge, SourceChanged, SourceMissing, ThumbnailError
 from create_thumbnail.events import ObjectRef
+from local_run.s3_events import put_record
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,11 @@ class InMemoryStorage:
         stored = StoredObject(data)
         self.objects[(bucket, key)] = stored
         return ObjectRef(bucket, key, etag=stored.etag, size=len(data))
+
+    def upload(self, bucket: str, key: str, data: bytes) -> dict[str, Any]:
+        """Stores an upload and returns the record S3 would send for it (its ETag and size)."""
+        ref = self.add(bucket, key, data)
+        return put_record(bucket, key, len(data), ref.etag or "")
 
     def read(self, ref: ObjectRef, max_bytes: int) -> bytes:
         self.reads += 1

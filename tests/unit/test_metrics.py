@@ -9,7 +9,7 @@ from create_thumbnail.errors import StorageUnavailable
 from create_thumbnail.metrics import publish
 from create_thumbnail.pipeline import Report, handle_event
 from local_run.grid import source_bytes
-from local_run.s3_events import load_event, put_event, put_record
+from local_run.s3_events import load_event, put_event
 from tests.emf import emf_lines, metrics_of
 from tests.fakes import InMemoryStorage
 
@@ -17,21 +17,16 @@ SOURCE, RESIZED = "photos-source", "photos-resized"
 SETTINGS = Settings(destination_bucket=RESIZED, sizes=(Box(64, 64), Box(128, 128)))
 
 
-def _upload(storage: InMemoryStorage, key: str, data: bytes) -> dict:
-    ref = storage.add(SOURCE, key, data)
-    return put_record(SOURCE, key, len(data), ref.etag or "")
-
-
 def test_every_outcome_is_counted_under_its_reason(capsys):
     storage = InMemoryStorage()
     jpeg = source_bytes("RGB", (400, 300), "JPEG")
     event = put_event(
-        _upload(storage, "a.jpg", jpeg),
-        _upload(storage, "b.jpg", jpeg),
-        _upload(storage, "notes.txt", b"text"),
-        _upload(storage, "other.pdf", b"%PDF"),
-        _upload(storage, "fake.jpg", b"<html>"),
-        _upload(storage, "slow.jpg", jpeg),
+        storage.upload(SOURCE, "a.jpg", jpeg),
+        storage.upload(SOURCE, "b.jpg", jpeg),
+        storage.upload(SOURCE, "notes.txt", b"text"),
+        storage.upload(SOURCE, "other.pdf", b"%PDF"),
+        storage.upload(SOURCE, "fake.jpg", b"<html>"),
+        storage.upload(SOURCE, "slow.jpg", jpeg),
         *load_event("delete.json")["Records"],
     )
     storage.failures[("read", SOURCE, "slow.jpg")] = StorageUnavailable("SlowDown (HTTP 503)")
@@ -59,7 +54,7 @@ def test_values_of_one_metric_are_kept_apart_not_summed(capsys):
     percentiles, so several created records give a list."""
     storage = InMemoryStorage()
     small, large = source_bytes("RGB", (200, 100), "JPEG"), source_bytes("RGB", (400, 300), "JPEG")
-    publish(handle_event(put_event(_upload(storage, "s.jpg", small), _upload(storage, "l.jpg", large)),
+    publish(handle_event(put_event(storage.upload(SOURCE, "s.jpg", small), storage.upload(SOURCE, "l.jpg", large)),
                          SETTINGS, storage))
     [line] = emf_lines(capsys.readouterr().out)
     assert line["SourceBytes"] == [float(len(small)), float(len(large))]
@@ -68,7 +63,7 @@ def test_values_of_one_metric_are_kept_apart_not_summed(capsys):
 
 def test_service_dimension_comes_from_the_environment(capsys):
     storage = InMemoryStorage()
-    publish(handle_event(put_event(_upload(storage, "a.pdf", b"%PDF")), SETTINGS, storage))
+    publish(handle_event(put_event(storage.upload(SOURCE, "a.pdf", b"%PDF")), SETTINGS, storage))
     [line] = emf_lines(capsys.readouterr().out)
     assert line["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Reason", "service"]]
     assert line["service"] == "create-thumbnail"
@@ -83,6 +78,6 @@ def test_metrics_can_be_switched_off(capsys, monkeypatch: pytest.MonkeyPatch):
     """Powertools' own switch, for local runs that print a table on stdout."""
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     storage = InMemoryStorage()
-    publish(handle_event(put_event(_upload(storage, "a.jpg", source_bytes("RGB", (40, 30), "JPEG"))),
+    publish(handle_event(put_event(storage.upload(SOURCE, "a.jpg", source_bytes("RGB", (40, 30), "JPEG"))),
                          SETTINGS, storage))
     assert capsys.readouterr().out == ""

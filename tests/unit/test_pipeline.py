@@ -11,12 +11,13 @@ from create_thumbnail.config import Box, Encoding, Settings
 from create_thumbnail.errors import DeadlineExceeded, InvalidEvent, StorageUnavailable
 from create_thumbnail.events import ObjectRef
 from create_thumbnail.pipeline import handle_event
+from local_run.grid import decode, source_bytes
 from local_run.s3_events import load_event, put_event, put_record
 from tests.fakes import InMemoryStorage
-from local_run.grid import decode, source_bytes
 
 SOURCE, RESIZED = "photos-source", "photos-resized"
 SETTINGS = Settings(destination_bucket=RESIZED, sizes=(Box(64, 64), Box(128, 128)))
+PHOTO = source_bytes("RGB", (400, 300), "JPEG")
 
 
 @pytest.fixture
@@ -24,15 +25,10 @@ def storage() -> InMemoryStorage:
     return InMemoryStorage()
 
 
-def _upload(storage: InMemoryStorage, key: str, data: bytes) -> dict:
-    ref = storage.add(SOURCE, key, data)
-    return put_record(SOURCE, key, len(data), ref.etag or "")
-
-
 def test_every_record_is_processed_and_each_gets_every_size(storage):
     event = put_event(
-        _upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG")),
-        _upload(storage, "b/c.PNG", source_bytes("RGBA", (300, 400), "PNG")),
+        storage.upload(SOURCE, "a.jpg", PHOTO),
+        storage.upload(SOURCE, "b/c.PNG", source_bytes("RGBA", (300, 400), "PNG")),
     )
     report = handle_event(event, SETTINGS, storage)
     assert [o.status for o in report.outcomes] == ["created", "created"]
@@ -45,13 +41,13 @@ def test_every_record_is_processed_and_each_gets_every_size(storage):
 
 
 def test_bad_records_do_not_stop_the_good_ones_and_write_nothing(storage):
-    good = source_bytes("RGB", (400, 300), "JPEG")
+    good = PHOTO
     event = put_event(
-        _upload(storage, "notes.txt", b"hello"),
-        _upload(storage, "fake.jpg", b"<html>not an image</html>"),
-        _upload(storage, "cut.jpg", good[: len(good) // 3]),
-        _upload(storage, "good.jpg", good),
-        _upload(storage, "folder/", b""),
+        storage.upload(SOURCE, "notes.txt", b"hello"),
+        storage.upload(SOURCE, "fake.jpg", b"<html>not an image</html>"),
+        storage.upload(SOURCE, "cut.jpg", good[: len(good) // 3]),
+        storage.upload(SOURCE, "good.jpg", good),
+        storage.upload(SOURCE, "folder/", b""),
     )
     report = handle_event(event, SETTINGS, storage)
     assert [(o.key, o.status) for o in report.outcomes] == [
@@ -68,13 +64,13 @@ def test_bad_records_do_not_stop_the_good_ones_and_write_nothing(storage):
 
 def test_sources_are_never_modified(storage):
     data = source_bytes("RGB", (400, 300), "JPEG", orientation=6)
-    event = put_event(_upload(storage, "a.jpg", data))
+    event = put_event(storage.upload(SOURCE, "a.jpg", data))
     handle_event(event, SETTINGS, storage)
     assert storage.objects[(SOURCE, "a.jpg")].data == data
 
 
 def test_redelivery_is_a_duplicate_that_costs_one_head_per_box_and_no_read(storage):
-    event = put_event(_upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG")))
+    event = put_event(storage.upload(SOURCE, "a.jpg", PHOTO))
     first = handle_event(event, SETTINGS, storage)
     snapshot, reads, heads = dict(storage.objects), storage.reads, storage.heads
     second = handle_event(event, SETTINGS, storage)
@@ -85,12 +81,12 @@ def test_redelivery_is_a_duplicate_that_costs_one_head_per_box_and_no_read(stora
 
 
 def test_a_fresh_upload_costs_one_head(storage):
-    handle_event(put_event(_upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG"))), SETTINGS, storage)
+    handle_event(put_event(storage.upload(SOURCE, "a.jpg", PHOTO)), SETTINGS, storage)
     assert (storage.heads, storage.reads) == (1, 1)
 
 
 def test_an_interrupted_earlier_attempt_is_finished_not_taken_for_a_duplicate(storage):
-    event = put_event(_upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG")))
+    event = put_event(storage.upload(SOURCE, "a.jpg", PHOTO))
     handle_event(event, SETTINGS, storage)
     del storage.objects[(RESIZED, "128x128/a.jpg")]  # the last write never happened
     report = handle_event(event, SETTINGS, storage)
@@ -100,21 +96,21 @@ def test_an_interrupted_earlier_attempt_is_finished_not_taken_for_a_duplicate(st
 
 def test_a_thumbnail_of_other_bytes_is_not_a_duplicate(storage):
     """A re-upload under the same key brings its own event with a new ETag and size."""
-    handle_event(put_event(_upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG"))), SETTINGS, storage)
-    report = handle_event(put_event(_upload(storage, "a.jpg", source_bytes("L", (300, 300), "JPEG"))), SETTINGS, storage)
+    handle_event(put_event(storage.upload(SOURCE, "a.jpg", PHOTO)), SETTINGS, storage)
+    report = handle_event(put_event(storage.upload(SOURCE, "a.jpg", source_bytes("L", (300, 300), "JPEG"))), SETTINGS, storage)
     assert report.outcomes[0].status == "created"
     assert decode(storage.objects[(RESIZED, "128x128/a.jpg")].data).size == (128, 128)
 
 
 def test_changed_encoding_settings_make_the_thumbnails_again(storage):
-    event = put_event(_upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG")))
+    event = put_event(storage.upload(SOURCE, "a.jpg", PHOTO))
     handle_event(event, SETTINGS, storage)
     report = handle_event(event, replace(SETTINGS, encoding=Encoding(jpeg_quality=60)), storage)
     assert report.outcomes[0].status == "created"
 
 
 def test_without_an_etag_nothing_proves_a_duplicate_so_nothing_is_checked(storage):
-    record = _upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG"))
+    record = storage.upload(SOURCE, "a.jpg", PHOTO)
     del record["s3"]["object"]["eTag"]
     handle_event(put_event(record), SETTINGS, storage)
     report = handle_event(put_event(record), SETTINGS, storage)
@@ -124,7 +120,7 @@ def test_without_an_etag_nothing_proves_a_duplicate_so_nothing_is_checked(storag
 def test_a_png_named_jpg_is_made_again_on_redelivery(storage):
     """The duplicate check predicts keys from the extension before reading the bytes; a
     misnamed file misses it and costs a full run, never a wrong skip."""
-    event = put_event(_upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "PNG")))
+    event = put_event(storage.upload(SOURCE, "a.jpg", source_bytes("RGB", (400, 300), "PNG")))
     handle_event(event, SETTINGS, storage)
     report = handle_event(event, SETTINGS, storage)
     assert report.outcomes[0].status == "created"
@@ -132,7 +128,7 @@ def test_a_png_named_jpg_is_made_again_on_redelivery(storage):
 
 
 def test_event_from_the_destination_bucket_is_refused(storage):
-    data = source_bytes("RGB", (400, 300), "JPEG")
+    data = PHOTO
     storage.add(RESIZED, "64x64/a.jpg", data)
     event = put_event(put_record(RESIZED, "64x64/a.jpg", len(data), ""))
     report = handle_event(event, SETTINGS, storage)
@@ -144,8 +140,8 @@ def test_event_from_the_destination_bucket_is_refused(storage):
 
 def test_transient_failure_is_reported_after_the_other_records(storage):
     event = put_event(
-        _upload(storage, "throttled.jpg", source_bytes("RGB", (400, 300), "JPEG")),
-        _upload(storage, "fine.jpg", source_bytes("RGB", (400, 300), "JPEG")),
+        storage.upload(SOURCE, "throttled.jpg", PHOTO),
+        storage.upload(SOURCE, "fine.jpg", PHOTO),
     )
     storage.failures[("read", SOURCE, "throttled.jpg")] = StorageUnavailable("SlowDown (HTTP 503)")
     report = handle_event(event, SETTINGS, storage)
@@ -155,7 +151,7 @@ def test_transient_failure_is_reported_after_the_other_records(storage):
 
 
 def test_failed_write_of_one_size_is_retryable(storage):
-    event = put_event(_upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG")))
+    event = put_event(storage.upload(SOURCE, "a.jpg", PHOTO))
     storage.failures[("write", RESIZED, "128x128/a.jpg")] = StorageUnavailable("InternalError (HTTP 500)")
     report = handle_event(event, SETTINGS, storage)
     assert [o.status for o in report.outcomes] == ["retryable"]
@@ -163,7 +159,7 @@ def test_failed_write_of_one_size_is_retryable(storage):
 
 
 def test_failed_duplicate_check_is_retryable_and_reads_nothing(storage):
-    event = put_event(_upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG")))
+    event = put_event(storage.upload(SOURCE, "a.jpg", PHOTO))
     storage.failures[("metadata", RESIZED, "128x128/a.jpg")] = StorageUnavailable("SlowDown (HTTP 503)")
     report = handle_event(event, SETTINGS, storage)
     assert [o.status for o in report.outcomes] == ["retryable"]
@@ -171,7 +167,7 @@ def test_failed_duplicate_check_is_retryable_and_reads_nothing(storage):
 
 
 def test_permanent_failures_are_not_retryable(storage):
-    report = handle_event(put_event(_upload(storage, "fake.jpg", b"<html>")), SETTINGS, storage)
+    report = handle_event(put_event(storage.upload(SOURCE, "fake.jpg", b"<html>")), SETTINGS, storage)
     assert report.outcomes[0].status == "failed" and report.retryable == []
 
 
@@ -180,9 +176,9 @@ def test_permanent_failures_are_not_retryable(storage):
 
 def test_no_record_is_started_once_the_deadline_margin_is_reached(storage):
     event = put_event(
-        _upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG")),
-        _upload(storage, "notes.txt", b"text"),
-        _upload(storage, "b.jpg", source_bytes("RGB", (400, 300), "JPEG")),
+        storage.upload(SOURCE, "a.jpg", PHOTO),
+        storage.upload(SOURCE, "notes.txt", b"text"),
+        storage.upload(SOURCE, "b.jpg", PHOTO),
     )
     deadline = time.monotonic() + 5  # 5 s left, under the 10 s default margin
     report = handle_event(event, SETTINGS, storage, deadline)
@@ -193,7 +189,7 @@ def test_no_record_is_started_once_the_deadline_margin_is_reached(storage):
 
 
 def test_records_run_while_more_than_the_margin_is_left(storage):
-    event = put_event(_upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG")))
+    event = put_event(storage.upload(SOURCE, "a.jpg", PHOTO))
     report = handle_event(event, SETTINGS, storage, time.monotonic() + 11)
     assert report.outcomes[0].status == "created"
 
@@ -209,8 +205,8 @@ class SlowStorage(InMemoryStorage):
 def test_time_spent_on_one_record_leaves_the_next_for_the_retry():
     storage = SlowStorage()
     event = put_event(
-        _upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG")),
-        _upload(storage, "b.jpg", source_bytes("RGB", (400, 300), "JPEG")),
+        storage.upload(SOURCE, "a.jpg", PHOTO),
+        storage.upload(SOURCE, "b.jpg", PHOTO),
     )
     settings = replace(SETTINGS, deadline_margin_ms=1000)
     # a.jpg starts with 1.5 s left (0.5 s to spare); its 0.6 s read leaves b.jpg under 0.9 s.
@@ -220,7 +216,7 @@ def test_time_spent_on_one_record_leaves_the_next_for_the_retry():
 
 
 def test_overwritten_source_is_a_permanent_skip_not_a_stale_thumbnail(storage):
-    record = _upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG"))
+    record = storage.upload(SOURCE, "a.jpg", PHOTO)
     storage.add(SOURCE, "a.jpg", source_bytes("L", (400, 300), "JPEG"))  # a newer upload
     report = handle_event(put_event(record), SETTINGS, storage)
     assert report.outcomes[0].status == "failed"
@@ -236,7 +232,7 @@ def test_deleted_source_is_a_permanent_failure(storage):
 
 def test_object_over_the_byte_limit_is_refused_before_reading(storage):
     settings = Settings(destination_bucket=RESIZED, sizes=(Box(64, 64),), max_source_bytes=1000)
-    event = put_event(_upload(storage, "big.jpg", source_bytes("RGB", (400, 300), "JPEG")))
+    event = put_event(storage.upload(SOURCE, "big.jpg", PHOTO))
     report = handle_event(event, settings, storage)
     assert "ImageTooLarge" in report.outcomes[0].reason
     assert storage.reads == 0
@@ -256,7 +252,7 @@ def test_delete_and_test_events_are_ignored(storage):
 
 
 def test_malformed_record_is_a_failed_record_not_a_crash(storage):
-    good = _upload(storage, "a.jpg", source_bytes("RGB", (400, 300), "JPEG"))
+    good = storage.upload(SOURCE, "a.jpg", PHOTO)
     report = handle_event(put_event({"eventSource": "aws:s3"}, good), SETTINGS, storage)
     assert [o.status for o in report.outcomes] == ["failed", "created"]
 
