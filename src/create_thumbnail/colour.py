@@ -12,8 +12,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from io import BytesIO
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageCms
+from PIL import Image
+
+if TYPE_CHECKING:  # ImageCms loads LittleCMS: imported on the first profile, not at cold start
+    from PIL import ImageCms
 
 # Modes each profile colour space can describe, and what LittleCMS turns them into.
 _CONVERSIONS = {
@@ -40,6 +44,8 @@ def to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
     alpha = image.getchannel("A") if image.mode == "LA" else None
     in_mode = "L" if alpha is not None else image.mode
     source = image.convert("L") if alpha is not None else image
+    from PIL import ImageCms
+
     converted = ImageCms.applyTransform(source, _transform(icc, in_mode, out_mode))
     if space == "GRAY":
         converted = converted.convert("L")  # sRGB greys have R = G = B
@@ -50,6 +56,8 @@ def to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
 
 @lru_cache(maxsize=8)
 def _parse(icc: bytes) -> ImageCms.ImageCmsProfile | None:
+    from PIL import ImageCms
+
     try:
         profile = ImageCms.ImageCmsProfile(BytesIO(icc))
     except (OSError, ImageCms.PyCMSError, TypeError, ValueError):
@@ -64,6 +72,8 @@ def _parse(icc: bytes) -> ImageCms.ImageCmsProfile | None:
 @lru_cache(maxsize=16)
 def _transform(icc: bytes, in_mode: str, out_mode: str) -> ImageCms.ImageCmsTransform:
     """Cached per profile: building a transform costs far more than applying it to a thumbnail."""
+    from PIL import ImageCms
+
     return ImageCms.buildTransform(
         _parse(icc),
         _srgb(),
@@ -76,4 +86,6 @@ def _transform(icc: bytes, in_mode: str, out_mode: str) -> ImageCms.ImageCmsTran
 
 @lru_cache(maxsize=1)
 def _srgb() -> ImageCms.ImageCmsProfile:
+    from PIL import ImageCms
+
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
