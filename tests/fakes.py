@@ -28,7 +28,7 @@ class StoredObject:
 class InMemoryStorage:
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], StoredObject] = {}
-        # (operation, bucket, key) -> what that call raises; operation: read, write or metadata
+        # (operation, bucket, key) -> what that call raises: read, write, metadata or delete
         self.failures: dict[tuple[str, str, str], ThumbnailError] = {}
         self.reads = 0
         self.heads = 0
@@ -67,6 +67,10 @@ class InMemoryStorage:
         self._fail_if_told("metadata", bucket, key)
         stored = self.objects.get((bucket, key))
         return None if stored is None else dict(stored.metadata)
+
+    def delete(self, bucket: str, key: str) -> None:
+        self._fail_if_told("delete", bucket, key)
+        self.objects.pop((bucket, key), None)
 
     def keys(self, bucket: str) -> list[str]:
         return sorted(key for b, key in self.objects if b == bucket)

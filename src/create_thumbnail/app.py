@@ -33,8 +33,10 @@ def wiring() -> tuple[Settings, S3Storage]:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Raises RetryableRecordsFailed, after every record was tried, if any failed transiently:
-    Lambda then retries the event and, after its retries, sends it to the failure queue."""
+    """Answers in the invoking service's terms: batchItemFailures for SQS, a result per task for
+    S3 Batch Operations. Otherwise (S3, SNS, EventBridge: asynchronous) raises
+    RetryableRecordsFailed, after every record was tried, if any failed transiently: Lambda then
+    retries the event and, after its retries, sends it to the failure queue."""
     deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000
     try:
         settings, storage = wiring()
@@ -43,9 +45,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.exception("invocation rejected")
         raise
     publish(report)
-    reply = report.as_dict()
+    counts = {k: v for k, v in report.as_dict().items() if k != "records"}
     # "created" is a LogRecord attribute: the counts go under one key of their own.
-    logger.info("event done", extra={"outcomes": {k: v for k, v in reply.items() if k != "records"}})
-    if report.retryable:
+    logger.info("event done", extra={"outcomes": counts, "envelope": report.kind})
+    if report.raises:
         raise RetryableRecordsFailed(report.retryable)
-    return reply
+    return report.reply()

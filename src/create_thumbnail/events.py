@@ -35,6 +35,7 @@ class ObjectRef:
     version_id: str | None = None
     size: int | None = None
     event_name: str = "ObjectCreated:Put"
+    sequencer: str | None = None  # orders events on one key; Batch Operations sends none
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +122,7 @@ class Change:
     receipt: str | None = None
 
     def ref(self) -> ObjectRef:
-        return ObjectRef(self.bucket, self.key, self.etag, self.version_id, self.size)
+        return ObjectRef(self.bucket, self.key, self.etag, self.version_id, self.size, sequencer=self.sequencer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,3 +275,12 @@ def _batch_task(task: Any) -> Item:
     except (KeyError, TypeError, IndexError, AttributeError):
         return Unreadable("Batch Operations task lacks s3Bucket/s3BucketArn or s3Key", receipt)
     return Change(bucket, key, version_id=task.get("s3VersionId") or None, origin="batch", receipt=receipt)
+
+
+def sequencer_after(a: str | None, b: str | None) -> bool:
+    """Whether sequencer a marks a later event on the same key than b. S3's rule: left-pad the
+    shorter hex string with zeros, then compare. Unknown on either side: not after."""
+    if not a or not b:
+        return False
+    width = max(len(a), len(b))
+    return a.upper().rjust(width, "0") > b.upper().rjust(width, "0")

@@ -39,6 +39,8 @@ def publish(report: Report, namespace: str = NAMESPACE) -> None:
             totals.add_metric("ProcessingTime", MetricUnit.Milliseconds, round(outcome.ms, 1))
         elif outcome.status == "duplicate":
             totals.add_metric("Duplicates", MetricUnit.Count, 1)
+        elif outcome.status == "removed":
+            totals.add_metric("ThumbnailsRemoved", MetricUnit.Count, len(outcome.removed))
         else:
             metric, dimension = BY_REASON[outcome.status]
             breakdown[(metric, dimension, _why(outcome.error, outcome.reason))] += 1

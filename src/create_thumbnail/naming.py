@@ -59,7 +59,8 @@ def thumbnail_metadata(ref: ObjectRef, box: Box, encoding: Encoding) -> dict[str
     percent-encoded (decode with urllib.parse.unquote) and the ETag loses its quotes.
 
     A thumbnail whose stored metadata equals what this returns was made from the same bytes
-    (ETag, size, version) with the same encoding settings: the pipeline's duplicate check.
+    (ETag, size, version) by the same event (sequencer) with the same encoding settings: the
+    pipeline's duplicate check. The sequencer also lets a late, older event see that it is late.
     """
     metadata = {
         "source-bucket": ref.bucket,
@@ -73,6 +74,8 @@ def thumbnail_metadata(ref: ObjectRef, box: Box, encoding: Encoding) -> dict[str
         metadata["source-size"] = str(ref.size)
     if ref.version_id:
         metadata["source-version-id"] = ref.version_id
+    if ref.sequencer:
+        metadata["source-sequencer"] = ref.sequencer
     return metadata
 
 

@@ -1,4 +1,10 @@
-"""One S3 event through naming, storage and imaging -> a report of what happened per record.
+"""One event through naming, storage and imaging -> a report of what happened per record.
+
+Whatever envelope the event came in (S3 direct, SNS, SQS, EventBridge, Batch Operations), each
+object change is handled alike: a creation makes thumbnails, a removal deletes them. Events
+arrive out of order, so thumbnails record the S3 sequencer of the event that made them: a
+creation older than the thumbnails already there is stale, and a removal older than them leaves
+them alone. The report answers in the envelope's own terms (Report.reply).
 
 Every record is attempted. A permanent problem with one object is logged and counted and does
 not stop the others; transient ones are collected in the report, and the handler raises once all
@@ -13,7 +19,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
@@ -22,21 +29,38 @@ from create_thumbnail.config import Settings
 from create_thumbnail.errors import (
     DeadlineExceeded,
     ImageTooLarge,
+    InvalidRecord,
     PermanentError,
     RecursionRefused,
     ThumbnailError,
     TransientError,
 )
-from create_thumbnail.events import Ignored, ObjectRef, event_records, is_test_event, parse_record
+from create_thumbnail.events import (
+    Change,
+    Item,
+    Kind,
+    ObjectRef,
+    Skip,
+    Unreadable,
+    parse_event,
+    sequencer_after,
+)
 from create_thumbnail.formats import FORMATS, JPEG, PNG, output_format
 from create_thumbnail.imaging import make_thumbnails
-from create_thumbnail.naming import destination_key, skip_reason, thumbnail_metadata
+from create_thumbnail.naming import (
+    destination_key,
+    destination_key_candidates,
+    skip_reason,
+    thumbnail_metadata,
+)
 from create_thumbnail.storage import Storage
 
 logger = Logger(child=True)
 
-Status = Literal["created", "duplicate", "skipped", "failed", "retryable"]
-STATUSES: tuple[Status, ...] = ("created", "duplicate", "skipped", "failed", "retryable")
+Status = Literal["created", "duplicate", "removed", "skipped", "failed", "retryable"]
+STATUSES: tuple[Status, ...] = ("created", "duplicate", "removed", "skipped", "failed", "retryable")
+# Batch Operations result codes: what S3 should do with the task.
+_RESULT_CODES = {"failed": "PermanentFailure", "retryable": "TemporaryFailure"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +82,8 @@ class Outcome:
     thumbnails: tuple[Written, ...] = ()
     ms: float = 0.0
     error: ThumbnailError | None = field(default=None, repr=False)
+    receipt: str | None = None  # the SQS message, SNS message or Batch Operations task
+    removed: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         reply: dict[str, Any] = {"bucket": self.bucket, "key": self.key, "status": self.status}
@@ -67,6 +93,8 @@ class Outcome:
             reply["source_bytes"] = self.source_bytes
         if self.thumbnails:
             reply["thumbnails"] = [asdict(written) for written in self.thumbnails]
+        if self.removed:
+            reply["removed"] = list(self.removed)
         reply["ms"] = round(self.ms, 1)
         return reply
 
@@ -74,6 +102,8 @@ class Outcome:
 @dataclass(slots=True)
 class Report:
     outcomes: list[Outcome] = field(default_factory=list)
+    kind: Kind = "s3"
+    invocation: Mapping[str, Any] | None = None
 
     @property
     def retryable(self) -> list[tuple[str, str, TransientError]]:
@@ -87,70 +117,125 @@ class Report:
         return sum(outcome.status == status for outcome in self.outcomes)
 
     def as_dict(self) -> dict[str, Any]:
-        """The handler's return value: what the console, sam local invoke and the demo show."""
+        """What the console, sam local invoke and the demo show for a direct invocation."""
         counts = {status: self.count(status) for status in STATUSES}
         return {**counts, "records": [outcome.as_dict() for outcome in self.outcomes]}
+
+    @property
+    def raises(self) -> bool:
+        """Only an invocation with no per-item reply fails as a whole for a transient error."""
+        return self.kind not in ("sqs", "batch") and bool(self.retryable)
+
+    def reply(self) -> dict[str, Any]:
+        """The handler's return value, in the shape the invoking service reads."""
+        if self.kind == "sqs":
+            return {"batchItemFailures": [{"itemIdentifier": r} for r in self._redeliver()]}
+        if self.kind == "batch":
+            return {**(self.invocation or {}), "treatMissingKeysAs": "PermanentFailure", "results": [
+                {"taskId": o.receipt, "resultCode": _RESULT_CODES.get(o.status, "Succeeded"),
+                 "resultString": _result_string(o)}
+                for o in self.outcomes
+            ]}  # fmt: skip
+        return self.as_dict()
+
+    def _redeliver(self) -> list[str]:
+        """SQS messages to hand back: a transient failure, or poison that cannot be read (after
+        the queue's maxReceiveCount it lands in the dead-letter queue for a person to see).
+        A bad image is not retried: that cannot help, and it is logged and counted already."""
+        receipts = [
+            o.receipt
+            for o in self.outcomes
+            if o.receipt and (o.status == "retryable" or isinstance(o.error, InvalidRecord))
+        ]
+        return list(dict.fromkeys(receipts))
 
 
 def handle_event(
     event: Mapping[str, Any], settings: Settings, storage: Storage, deadline: float = math.inf
 ) -> Report:
-    """Raises InvalidEvent for a payload that is not an S3 notification. Transient failures are
-    in report.retryable: the caller raises for them once it has counted and logged the rest.
+    """Raises InvalidEvent for a payload that is none of the shapes events.py knows. Transient
+    failures are in the report: the caller decides, by envelope, whether to raise for them.
 
     deadline: the time.monotonic() instant at which Lambda ends the invocation.
     """
-    report = Report()
-    if is_test_event(event):
-        logger.info("s3 test event ignored", extra={"bucket": event.get("Bucket")})
-        return report
-    for index, record in enumerate(event_records(event)):
-        report.outcomes.append(handle_record(index, record, settings, storage, deadline))
+    parsed = parse_event(event)
+    report = Report(kind=parsed.kind, invocation=parsed.invocation)
+    for index, item in enumerate(parsed.items):
+        outcome = _attempt(item, settings, storage, deadline)
+        _log(index, outcome, settings)
+        report.outcomes.append(outcome)
     return report
 
 
-def handle_record(
-    index: int, record: Any, settings: Settings, storage: Storage, deadline: float = math.inf
-) -> Outcome:
-    outcome = _attempt(record, settings, storage, deadline)
-    _log(index, outcome, settings)
-    return outcome
-
-
-def _attempt(record: Any, settings: Settings, storage: Storage, deadline: float) -> Outcome:
+def _attempt(item: Item, settings: Settings, storage: Storage, deadline: float) -> Outcome:
     started = time.perf_counter()
-    bucket = key = None
+    receipt = item.receipt
+    bucket = getattr(item, "bucket", None)
+    key = getattr(item, "key", None)
     try:
-        parsed = parse_record(record)
-        bucket, key = parsed.bucket, parsed.key
-        if isinstance(parsed, Ignored):
-            return Outcome(bucket, key, "skipped", parsed.reason, ms=_ms(started))
-        return thumbnail_object(parsed, settings, storage, started, deadline)
+        if isinstance(item, Skip):
+            return Outcome(bucket, key, "skipped", item.reason, ms=_ms(started), receipt=receipt)
+        if isinstance(item, Unreadable):
+            raise InvalidRecord(item.reason)
+        _refuse_destination(item, settings)
+        if item.removed:
+            return remove_thumbnails(item, settings, storage, started)
+        outcome = thumbnail_object(item.ref(), settings, storage, started, deadline)
+        return replace(outcome, receipt=receipt)
     except PermanentError as error:
         reason = f"{type(error).__name__}: {error}"
-        return Outcome(bucket, key, "failed", reason, ms=_ms(started), error=error)
+        return Outcome(bucket, key, "failed", reason, ms=_ms(started), error=error, receipt=receipt)
     except TransientError as error:
         reason = f"{type(error).__name__}: {error}"
-        return Outcome(bucket, key, "retryable", reason, ms=_ms(started), error=error)
+        return Outcome(bucket, key, "retryable", reason, ms=_ms(started), error=error, receipt=receipt)
+
+
+def _refuse_destination(change: Change, settings: Settings) -> None:
+    if change.bucket == settings.destination_bucket:
+        raise RecursionRefused(
+            f"event came from the destination bucket {change.bucket!r}; writing there would "
+            "re-trigger this function. Point the trigger at the source bucket only."
+        )
+
+
+def remove_thumbnails(change: Change, settings: Settings, storage: Storage, started: float) -> Outcome:
+    """Deletes every thumbnail of the key, except those a later upload made."""
+    done = partial(Outcome, change.bucket, change.key, receipt=change.receipt)
+    if skip_reason(change.ref()) and not change.key.endswith("/"):
+        return done("skipped", "removed object was not an image key: no thumbnails", ms=_ms(started))
+    removed, newer = [], []
+    for box in settings.sizes:
+        for key in sorted(destination_key_candidates(change.key, box, settings.encoding)):
+            stored = storage.metadata(settings.destination_bucket, key)
+            if stored is None:
+                continue
+            if sequencer_after(stored.get("source-sequencer"), change.sequencer):
+                newer.append(key)
+                continue
+            storage.delete(settings.destination_bucket, key)
+            removed.append(key)
+    if removed:
+        return done("removed", None, removed=tuple(removed), ms=_ms(started))
+    reason = "thumbnails are from a later upload: kept" if newer else "no thumbnails to remove"
+    return done("skipped", reason, ms=_ms(started))
 
 
 def thumbnail_object(
     ref: ObjectRef, settings: Settings, storage: Storage, started: float, deadline: float = math.inf
 ) -> Outcome:
-    if ref.bucket == settings.destination_bucket:
-        raise RecursionRefused(
-            f"event came from the destination bucket {ref.bucket!r}; writing there would "
-            "re-trigger this function. Point the trigger at the source bucket only."
-        )
     reason = skip_reason(ref)
     if reason:
         return Outcome(ref.bucket, ref.key, "skipped", reason, ref.size, ms=_ms(started))
     if ref.size is not None and ref.size > settings.max_source_bytes:
         raise ImageTooLarge(f"object is {ref.size:,} bytes, over the limit of {settings.max_source_bytes:,}")
     _check_time_left(deadline, settings.deadline_margin_ms)
-    if _already_made(ref, settings, storage):
+    existing = _existing(ref, settings, storage)
+    if existing == "duplicate":
         reason = "thumbnails already made from these bytes with these settings"
         return Outcome(ref.bucket, ref.key, "duplicate", reason, ms=_ms(started))
+    if existing == "stale":
+        reason = "a later upload's thumbnails are already there (sequencer): event is stale"
+        return Outcome(ref.bucket, ref.key, "skipped", reason, ms=_ms(started))
     data = storage.read(ref, settings.max_source_bytes)
     if not data:
         return Outcome(ref.bucket, ref.key, "skipped", "empty object (0 bytes)", 0, ms=_ms(started))
@@ -166,6 +251,15 @@ def thumbnail_object(
     return Outcome(ref.bucket, ref.key, "created", None, len(data), tuple(written), _ms(started))
 
 
+def _result_string(outcome: Outcome) -> str:
+    """Batch Operations puts this in its completion report: what was written, or why not."""
+    if outcome.thumbnails:
+        text = "created " + " ".join(written.key for written in outcome.thumbnails)
+    else:
+        text = f"{outcome.status}: {outcome.reason or ''}".rstrip(": ")
+    return text[:1000]
+
+
 def _check_time_left(deadline: float, margin_ms: int) -> None:
     left_ms = (deadline - time.monotonic()) * 1000
     if left_ms < margin_ms:
@@ -175,28 +269,36 @@ def _check_time_left(deadline: float, margin_ms: int) -> None:
         )
 
 
-def _already_made(ref: ObjectRef, settings: Settings, storage: Storage) -> bool:
-    """Whether every thumbnail already records these source bytes and settings.
+def _existing(ref: ObjectRef, settings: Settings, storage: Storage) -> Literal["duplicate", "stale"] | None:
+    """What the thumbnails already there say about this event.
 
-    Costs one HeadObject per box, last-written box first (the one an interrupted earlier attempt
-    lacks), so a fresh upload costs one. The keys are predicted from the key's extension, since
-    the bytes are not read yet: a PNG named .jpg is simply made again. Without an ETag in the
-    event nothing proves which bytes a thumbnail came from, so nothing is skipped.
+    'stale': a thumbnail records a later event on this key (S3 sequencer), so this one must not
+    overwrite it. 'duplicate': every thumbnail records exactly what this event would write
+    (source ETag, size, version, sequencer, encoding settings): nothing to do. Costs one
+    HeadObject per box, last-written box first (the one an interrupted attempt lacks), so a fresh
+    upload costs one. Keys are predicted from the key's extension, since the bytes are not read
+    yet: a PNG named .jpg is simply made again. Without an ETag nothing proves which bytes a
+    thumbnail came from, so nothing is a duplicate.
     """
     claimed = next((name for name in (JPEG, PNG) if ref.key.lower().endswith(FORMATS[name].extensions)), None)
-    if not ref.etag or claimed is None:
-        return False
+    if claimed is None or not (ref.etag or ref.sequencer):
+        return None  # nothing to compare a thumbnail with: no HeadObject
     extensions = output_format(claimed, settings.encoding).extensions
     for box in reversed(settings.sizes):
         stored = storage.metadata(settings.destination_bucket, destination_key(ref.key, box, extensions))
-        if stored != thumbnail_metadata(ref, box, settings.encoding):
-            return False
-    return True
+        if stored is None:
+            return None
+        if sequencer_after(stored.get("source-sequencer"), ref.sequencer):
+            return "stale"
+        if not ref.etag or stored != thumbnail_metadata(ref, box, settings.encoding):
+            return None
+    return "duplicate"
 
 
 _LOG_LEVEL = {
     "created": "info",
     "duplicate": "info",
+    "removed": "info",
     "skipped": "warning",
     "failed": "error",
     "retryable": "error",
@@ -204,6 +306,7 @@ _LOG_LEVEL = {
 _LOG_MESSAGE = {
     "created": "thumbnails written",
     "duplicate": "thumbnails already there",
+    "removed": "thumbnails removed",
     "skipped": "record skipped",
     "failed": "record failed permanently",
     "retryable": "record failed, the invocation will raise for a retry",

@@ -50,6 +50,10 @@ class Storage(Protocol):
         """An object's user metadata (x-amz-meta-*, names lower-case), or None if it does not exist."""
         ...
 
+    def delete(self, bucket: str, key: str) -> None:
+        """Removes the object; removing one that is not there is not an error (S3's own rule)."""
+        ...
+
 
 def s3_client() -> Any:
     """The endpoint comes from the SDK's AWS_ENDPOINT_URL(_S3): moto locally, S3 when deployed."""
@@ -105,6 +109,15 @@ class S3Storage:
             raise _common_error(error, f"checking s3://{bucket}/{key}") from error
         except BotoCoreError as error:
             raise StorageUnavailable(f"checking s3://{bucket}/{key}: {error}") from error
+
+
+    def delete(self, bucket: str, key: str) -> None:
+        try:
+            self._client.delete_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            raise _common_error(error, f"deleting s3://{bucket}/{key}") from error
+        except BotoCoreError as error:
+            raise StorageUnavailable(f"deleting s3://{bucket}/{key}: {error}") from error
 
 
 def _code(error: ClientError) -> tuple[str, int | None]:

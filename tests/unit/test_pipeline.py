@@ -112,6 +112,7 @@ def test_changed_encoding_settings_make_the_thumbnails_again(storage):
 def test_without_an_etag_nothing_proves_a_duplicate_so_nothing_is_checked(storage):
     record = storage.upload(SOURCE, "a.jpg", PHOTO)
     del record["s3"]["object"]["eTag"]
+    del record["s3"]["object"]["sequencer"]  # nor can it be stale
     handle_event(put_event(record), SETTINGS, storage)
     report = handle_event(put_event(record), SETTINGS, storage)
     assert report.outcomes[0].status == "created" and storage.heads == 0
@@ -246,9 +247,11 @@ def test_empty_object_with_unknown_size_is_skipped_after_reading(storage):
     assert (report.outcomes[0].status, report.outcomes[0].reason) == ("skipped", "empty object (0 bytes)")
 
 
-def test_delete_and_test_events_are_ignored(storage):
-    assert handle_event(load_event("delete.json"), SETTINGS, storage).as_dict()["skipped"] == 1
-    assert handle_event(load_event("s3-test-event.json"), SETTINGS, storage).outcomes == []
+def test_delete_without_thumbnails_and_test_events_are_counted_skips(storage):
+    [deleted] = handle_event(load_event("delete.json"), SETTINGS, storage).outcomes
+    assert (deleted.status, deleted.reason) == ("skipped", "no thumbnails to remove")
+    [test_event] = handle_event(load_event("s3-test-event.json"), SETTINGS, storage).outcomes
+    assert (test_event.status, test_event.reason) == ("skipped", "s3:TestEvent")
 
 
 def test_malformed_record_is_a_failed_record_not_a_crash(storage):
