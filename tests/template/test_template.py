@@ -306,8 +306,8 @@ def test_tracing_is_off_unless_asked_for(sam_template: dict) -> None:
 
 
 def test_role_policy_is_exactly_what_the_function_does(cfn_template: dict) -> None:
-    """Read sources; HEAD and write thumbnails; tell missing from forbidden in both buckets;
-    send a failed event to the failure queue. Every resource an exact ARN."""
+    """Read sources; HEAD, write and delete thumbnails; tell missing from forbidden in both
+    buckets; send a failed event to the failure queue. Every resource an exact ARN."""
 
     def allow(action: str, resource: object) -> dict:
         resource = {"Fn::Sub": resource} if isinstance(resource, str) else resource
@@ -317,6 +317,7 @@ def test_role_policy_is_exactly_what_the_function_does(cfn_template: dict) -> No
         allow("s3:GetObject", f"{SOURCE_BUCKET_ARN}/*"),
         allow("s3:ListBucket", SOURCE_BUCKET_ARN),
         allow("s3:PutObject", "${ResizedBucket.Arn}/*"),
+        allow("s3:DeleteObject", "${ResizedBucket.Arn}/*"),
         allow("s3:GetObject", "${ResizedBucket.Arn}/*"),
         allow("s3:ListBucket", {"Fn::GetAtt": ["ResizedBucket", "Arn"]}),
         allow("sqs:SendMessage", {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}),
@@ -461,17 +462,18 @@ def test_function_writes_to_the_resized_bucket(cfn_template: dict) -> None:
     assert "SourceBucket" not in references(variables)
 
 
-def test_function_is_triggered_by_uploads_to_the_source_bucket_only(
+def test_function_is_triggered_by_uploads_and_removals_in_the_source_bucket_only(
     sam_template: dict, cfn_template: dict
 ) -> None:
     events = sam_template["Resources"][FUNCTION]["Properties"]["Events"]
     assert [e["Properties"] for e in events.values()] == [
-        {"Bucket": {"Ref": "SourceBucket"}, "Events": "s3:ObjectCreated:*"}
+        {"Bucket": {"Ref": "SourceBucket"}, "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]}
     ]
     resources = cfn_template["Resources"]
     assert resources["SourceBucket"]["Properties"]["NotificationConfiguration"] == {
         "LambdaConfigurations": [
-            {"Event": "s3:ObjectCreated:*", "Function": {"Fn::GetAtt": [FUNCTION, "Arn"]}}
+            {"Event": event, "Function": {"Fn::GetAtt": [FUNCTION, "Arn"]}}
+            for event in ("s3:ObjectCreated:*", "s3:ObjectRemoved:*")
         ]
     }
     # A thumbnail written to the resized bucket must never call the function again.
