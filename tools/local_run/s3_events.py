@@ -69,3 +69,38 @@ def generated_put_event(
     if not etag:
         del record["s3"]["object"]["eTag"]
     return put_event(record)
+
+
+# ---- the same notification in the other envelopes, templated on events/ ---------------------------
+
+
+def sns_event(notification: dict[str, Any]) -> dict[str, Any]:
+    """An S3 notification as SNS delivers it to a subscribed function."""
+    event = load_event("sns-s3.json")
+    event["Records"][0]["Sns"]["Message"] = json.dumps(notification)
+    return event
+
+
+def sqs_event(*bodies: dict[str, Any] | str, via_sns: bool = False) -> dict[str, Any]:
+    """S3 notifications (or raw strings, for poison) as SQS messages, optionally SNS-wrapped."""
+    template = load_event("sqs-sns-s3.json" if via_sns else "sqs-s3.json")["Records"][0]
+    records = []
+    for index, body in enumerate(bodies):
+        if via_sns and not isinstance(body, str):
+            envelope = json.loads(template["body"])
+            envelope["Message"] = json.dumps(body)
+            body = envelope
+        text = body if isinstance(body, str) else json.dumps(body)
+        records.append({**template, "messageId": f"message-{index}", "body": text})
+    return {"Records": records}
+
+
+def eventbridge_event(bucket: str, key: str, size: int, etag: str, sequencer: str = "") -> dict[str, Any]:
+    """S3's EventBridge "Object Created": the key as it is, not form-encoded."""
+    event = load_event("eventbridge-object-created.json")
+    event["resources"] = [f"arn:aws:s3:::{bucket}"]
+    event["detail"]["bucket"]["name"] = bucket
+    event["detail"]["object"].update(key=key, size=size, etag=etag.strip('"'))
+    if sequencer:
+        event["detail"]["object"]["sequencer"] = sequencer
+    return event
