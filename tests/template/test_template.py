@@ -593,3 +593,18 @@ def test_there_are_sample_events() -> None:
 @pytest.mark.parametrize("path", EVENT_FILES, ids=lambda p: p.name)
 def test_sample_event_is_valid_json(path: Path) -> None:
     json.loads(path.read_text())
+
+
+def test_batch_operations_role_invokes_the_function_and_touches_only_backfill_files(cfn_template: dict) -> None:
+    role = cfn_template["Resources"]["BatchOperationsRole"]["Properties"]
+    [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "batchoperations.s3.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    [policy] = role["Policies"]
+    statements = {s["Sid"]: (s["Action"], s["Resource"]) for s in policy["PolicyDocument"]["Statement"]}
+    assert statements == {
+        "InvokeFunction": ("lambda:InvokeFunction", {"Fn::GetAtt": [FUNCTION, "Arn"]}),
+        "ReadManifests": (["s3:GetObject", "s3:GetObjectVersion"], {"Fn::Sub": "${ResizedBucket.Arn}/_backfill/manifests/*"}),
+        "WriteReports": ("s3:PutObject", {"Fn::Sub": "${ResizedBucket.Arn}/_backfill/reports/*"}),
+    }
+    assert "ManagedPolicyArns" not in role

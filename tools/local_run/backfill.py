@@ -15,17 +15,21 @@ import io
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 from urllib.parse import quote_plus
 
-from create_thumbnail.config import Box, Encoding
+from create_thumbnail.config import Box, Encoding, Settings
 from create_thumbnail.naming import destination_key_candidates, skip_reason
 from create_thumbnail.events import ObjectRef
 
 MANIFEST_FORMAT = "S3BatchOperations_CSV_20180820"
+# Manifests and completion reports go beside the thumbnails, under a prefix no thumbnail key can
+# have (those start with WIDTHxHEIGHT/): the Batch Operations role may read and write only there.
+MANIFEST_PREFIX = "_backfill/manifests/"
+REPORT_PREFIX = "_backfill/reports"
 
 
 def plan(
@@ -80,7 +84,7 @@ def create_job_request(
             "Bucket": report_bucket_arn,
             "Format": "Report_CSV_20180820",
             "Enabled": True,
-            "Prefix": "batch-reports",
+            "Prefix": REPORT_PREFIX,
             "ReportScope": "FailedTasksOnly",
         },
         "Priority": 10,
@@ -135,12 +139,66 @@ def run_local(
     batch_size: int = 25,
     workers: int = 4,
     progress: Progress | None = None,
+    max_batches: int | None = None,
 ) -> dict[str, int]:
-    """Sends the keys to invoke() as Batch Operations invocations, `workers` at a time."""
+    """Sends the keys to invoke() as Batch Operations invocations, `workers` at a time.
+    max_batches stops early, as an interrupted run would; the next run's plan resumes there."""
     job_id = f"local-{uuid.uuid4().hex[:8]}"
-    batches = [keys[i : i + batch_size] for i in range(0, len(keys), batch_size)]
+    batches = [keys[i : i + batch_size] for i in range(0, len(keys), batch_size)][:max_batches]
     progress = progress or Progress(len(keys))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for reply in pool.map(lambda batch: invoke(batch_event(bucket, batch, job_id)), batches):
             progress.add(reply["results"])
     return progress.counts
+
+
+# ---- the two ways to run it ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Where a backfill reads and writes, and with which thumbnail settings."""
+
+    source_bucket: str
+    resized_bucket: str
+    settings: Settings
+
+
+def settings_for(resized_bucket: str, function_env: Mapping[str, str]) -> Settings:
+    """The function's own settings (THUMBNAIL_SIZES, THUMBNAIL_FORMAT, ...), so the plan looks for
+    exactly the keys the function writes."""
+    return Settings.from_env({**function_env, "DESTINATION_BUCKET": resized_bucket})
+
+
+def missing_keys(s3: Any, targets: Targets) -> list[str]:
+    settings = targets.settings
+    existing = set(list_keys(s3, targets.resized_bucket))
+    return plan(list_keys(s3, targets.source_bucket), existing, settings.sizes, settings.encoding)
+
+
+def start_job(
+    clients: Mapping[str, Any], targets: Targets, keys: Sequence[str], function_arn: str, role_arn: str
+) -> str:
+    """Uploads the manifest beside the thumbnails (under _backfill/, which no thumbnail key can
+    start with) and creates the Batch Operations job. Returns the job id."""
+    s3, s3control, sts = clients["s3"], clients["s3control"], clients["sts"]
+    manifest_key = f"{MANIFEST_PREFIX}{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.csv"
+    put = s3.put_object(
+        Bucket=targets.resized_bucket, Key=manifest_key, Body=manifest_csv(targets.source_bucket, keys),
+        ContentType="text/csv",
+    )  # fmt: skip
+    bucket_arn = f"arn:aws:s3:::{targets.resized_bucket}"
+    request = create_job_request(
+        account_id=sts.get_caller_identity()["Account"],
+        function_arn=function_arn,
+        role_arn=role_arn,
+        manifest_arn=f"{bucket_arn}/{manifest_key}",
+        manifest_etag=put["ETag"].strip('"'),
+        report_bucket_arn=bucket_arn,
+    )
+    return s3control.create_job(**request)["JobId"]
+
+
+def stack_outputs(cloudformation: Any, stack: str) -> dict[str, str]:
+    [description] = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    return {output["OutputKey"]: output["OutputValue"] for output in description.get("Outputs", [])}

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from local_run.backfill_command import add_backfill
 from local_run.build import BuildError
 from local_run.demo import run_demo
 from local_run.function_env import EnvVarsError, read_env_vars
@@ -185,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_demo(commands)
     _add_invoke(commands)
     _add_generate_event(commands)
+    add_backfill(commands)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

@@ -1,0 +1,97 @@
+"""Backfill end to end: locally against moto's HTTP S3 (interrupted, then resumed), and the
+deployed path's job creation against stubbed CloudFormation, Lambda, STS and S3 Control (moto
+does not serve Batch Operations jobs), with the manifest written to moto's S3."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import uuid
+from urllib.parse import unquote_plus
+
+from botocore.stub import ANY, Stubber
+import boto3
+
+from local_run.backfill import Targets, missing_keys, settings_for
+from local_run.backfill_command import backfill_local, backfill_stack
+from local_run.embedded_s3 import local_s3_client
+
+ARGS = dict(seed=60, batch_size=5, workers=2, dry_run=False, max_batches=None)
+ENV = {"THUMBNAIL_SIZES": "64x64,128x128"}
+
+
+def _targets() -> Targets:
+    suffix = uuid.uuid4().hex[:10]
+    resized = f"bf-resized-{suffix}"
+    return Targets(f"bf-source-{suffix}", resized, settings_for(resized, ENV))
+
+
+def test_interrupted_backfill_resumes_without_redoing_work(s3_endpoint, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the function's log goes to out/ here
+    targets = _targets()
+    s3 = local_s3_client(s3_endpoint)
+
+    first = backfill_local(s3_endpoint, targets, ENV, argparse.Namespace(**{**ARGS, "max_batches": 2}), io.StringIO())
+    assert first == 0
+    left = missing_keys(s3, targets)
+    # 60 objects: 6 text files, 54 images, 18 thumbnailed by the seed, 10 by the first run.
+    assert len(left) == 54 - 18 - 10
+    thumbnails_before = _objects(s3, targets.resized_bucket)
+
+    second = backfill_local(s3_endpoint, targets, ENV, argparse.Namespace(**{**ARGS, "seed": 0}), io.StringIO())
+    assert second == 0 and missing_keys(s3, targets) == []
+    thumbnails_after = _objects(s3, targets.resized_bucket)
+    assert len(thumbnails_after) == 54 * 2
+    # Nothing made before the interruption was made again: same keys, same ETags.
+    assert {k: thumbnails_after[k] for k in thumbnails_before} == thumbnails_before
+
+
+def _objects(s3, bucket: str) -> dict[str, str]:
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return {o["Key"]: o["ETag"] for page in pages for o in page.get("Contents", [])}
+
+
+def test_deployed_backfill_writes_the_manifest_and_creates_the_job(s3_endpoint, capsys):
+    s3 = local_s3_client(s3_endpoint)
+    targets = _targets()
+    for bucket in (targets.source_bucket, targets.resized_bucket):
+        s3.create_bucket(Bucket=bucket)
+    for key in ("a.jpg", "b c+d.png", "notes.txt"):
+        s3.put_object(Bucket=targets.source_bucket, Key=key, Body=b"x")
+    for key in ("64x64/a.jpg", "128x128/a.jpg"):
+        s3.put_object(Bucket=targets.resized_bucket, Key=key, Body=b"x")
+    function_arn = "arn:aws:lambda:us-east-1:123456789012:function:create-thumbnail"
+    clients = {name: boto3.client(name, region_name="us-east-1", aws_access_key_id="testing",
+                                  aws_secret_access_key="testing")  # fmt: skip
+               for name in ("cloudformation", "lambda", "s3control", "sts")}
+    clients["s3"] = s3
+    stubs = {name: Stubber(clients[name]) for name in ("cloudformation", "lambda", "s3control", "sts")}
+    outputs = {"SourceBucketName": targets.source_bucket, "ResizedBucketName": targets.resized_bucket,
+               "CreateThumbnailFunctionArn": function_arn,
+               "BatchOperationsRoleArn": "arn:aws:iam::123456789012:role/batch"}  # fmt: skip
+    stubs["cloudformation"].add_response("describe_stacks", {"Stacks": [{
+        "StackName": "thumbs", "CreationTime": "2026-11-23T00:00:00Z", "StackStatus": "CREATE_COMPLETE",
+        "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()]}]}, {"StackName": "thumbs"})  # fmt: skip
+    stubs["lambda"].add_response(
+        "get_function_configuration", {"Environment": {"Variables": {**ENV, "DESTINATION_BUCKET": "x"}}},
+        {"FunctionName": function_arn},
+    )
+    stubs["sts"].add_response("get_caller_identity", {"Account": "123456789012"}, {})
+    stubs["s3control"].add_response("create_job", {"JobId": "job-42"}, {
+        "AccountId": "123456789012", "ConfirmationRequired": False, "Priority": 10,
+        "Operation": {"LambdaInvoke": {"FunctionArn": function_arn, "InvocationSchemaVersion": "2.0"}},
+        "Manifest": ANY, "Report": ANY, "RoleArn": "arn:aws:iam::123456789012:role/batch",
+        "ClientRequestToken": ANY, "Description": ANY})  # fmt: skip
+    for stub in stubs.values():
+        stub.activate()
+
+    assert backfill_stack(clients, "thumbs", dry_run=False, out=io.StringIO()) == 0
+
+    for stub in stubs.values():
+        stub.assert_no_pending_responses()
+    assert capsys.readouterr().out.strip() == "job-42"
+    [manifest] = [k for k in _objects(s3, targets.resized_bucket) if k.startswith("_backfill/manifests/")]
+    body = s3.get_object(Bucket=targets.resized_bucket, Key=manifest)["Body"].read().decode()
+    rows = list(csv.reader(io.StringIO(body)))
+    assert [(bucket, unquote_plus(key)) for bucket, key in rows] == [(targets.source_bucket, "b c+d.png")]
