@@ -39,9 +39,9 @@ def run_checkov(path: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def checkov_reports(cfn_template: dict, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+def checkov_reports(cfn_template_all: dict, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     transformed = tmp_path_factory.mktemp("checkov") / "transformed.json"
-    transformed.write_text(json.dumps(cfn_template, indent=2))
+    transformed.write_text(json.dumps(cfn_template_all, indent=2))
     return {"template.yaml": run_checkov(TEMPLATE_PATH), "transformed": run_checkov(transformed)}
 
 

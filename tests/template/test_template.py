@@ -30,6 +30,8 @@ from typing import Any
 import botocore.session
 import pytest
 
+from tests.template.conftest import resolve_conditions
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 FUNCTION = "CreateThumbnailFunction"
@@ -79,14 +81,16 @@ def test_sam_validate_lint_accepts_the_template(tmp_path: Path) -> None:
 EXPECTED_LINT = {"Disabled": ["W2001:Parameter Tracing not used."], "Active": []}
 
 
+@pytest.mark.parametrize("mode", ["S3", "SQS", "EventBridge"])
 @pytest.mark.parametrize("tracing", EXPECTED_LINT)
 def test_cfn_lint_accepts_the_transformed_template(
-    sam_template: dict, translate: Callable[..., dict], tmp_path: Path, tracing: str
+    sam_template: dict, translate: Callable[..., dict], tmp_path: Path, tracing: str, mode: str
 ) -> None:
-    cfn = translate(sam_template, {"Tracing": tracing})
+    cfn = translate(sam_template, {"Tracing": tracing, "TriggerMode": mode})
     # The transform ran for this value, and CloudFormation resolves the template with it: say so,
     # or cfn-lint tries every allowed value in TracingConfig (Disabled is not a Lambda mode).
     cfn["Parameters"]["Tracing"].update(Default=tracing, AllowedValues=[tracing])
+    cfn["Parameters"]["TriggerMode"].update(Default=mode, AllowedValues=[mode])
     transformed = tmp_path / "transformed.json"
     transformed.write_text(json.dumps(cfn, indent=2))
     result = run_tool("cfn-lint", "--format", "parseable", transformed, home=tmp_path / "home")
@@ -184,12 +188,27 @@ def test_references(value: Any, expected: set[str]) -> None:
     assert references(value) == expected
 
 
-def test_transformed_template_has_no_dependency_cycle(cfn_template: dict) -> None:
-    graph = dependency_graph(cfn_template)
+# What the source bucket must wait for in each TriggerMode: the edges that could close a cycle.
+BUCKET_WAITS_FOR = {
+    "S3": {FUNCTION, "SourceBucketInvokePermission"},
+    "SQS": {"UploadsQueue", "UploadsQueuePolicy"},
+    "EventBridge": set(),
+}
+
+
+@pytest.mark.parametrize("mode", BUCKET_WAITS_FOR)
+def test_transformed_template_has_no_dependency_cycle(mode: str, cfn_template_for: Callable) -> None:
+    graph = dependency_graph(cfn_template_for(mode))
     # The edges that would close a cycle are there: the checker sees the SAM-made resources.
-    assert {FUNCTION, f"{FUNCTION}SourceUploadPermission"} <= graph["SourceBucket"]
+    assert BUCKET_WAITS_FOR[mode] <= graph["SourceBucket"]
     assert f"{FUNCTION}Role" in graph[FUNCTION]
     cycle = find_cycle(graph)
+    assert cycle is None, "dependency cycle: " + " -> ".join(cycle)
+
+
+def test_no_cycle_even_with_every_mode_at_once(cfn_template_all: dict) -> None:
+    """The union of all modes' edges (conditions ignored) is acyclic too."""
+    cycle = find_cycle(dependency_graph(cfn_template_all))
     assert cycle is None, "dependency cycle: " + " -> ".join(cycle)
 
 
@@ -372,7 +391,7 @@ def test_wildcard_check_catches_a_broadened_statement(
     """The check above can fail: add a broad statement to the policy, and it is reported."""
     template = copy.deepcopy(sam_template)
     template["Resources"][FUNCTION]["Properties"]["Policies"][0]["Statement"].append(statement)
-    assert wildcards(role_statements(function_role(translate(template)))) != []
+    assert wildcards(role_statements(function_role(resolve_conditions(translate(template))))) != []
 
 
 def test_source_bucket_name_is_the_one_the_policy_names(cfn_template: dict) -> None:
@@ -462,25 +481,58 @@ def test_function_writes_to_the_resized_bucket(cfn_template: dict) -> None:
     assert "SourceBucket" not in references(variables)
 
 
-def test_function_is_triggered_by_uploads_and_removals_in_the_source_bucket_only(
-    sam_template: dict, cfn_template: dict
+def test_s3_mode_notifies_the_function_of_uploads_and_removals_in_the_source_bucket_only(
+    cfn_template: dict,
 ) -> None:
-    events = sam_template["Resources"][FUNCTION]["Properties"]["Events"]
-    assert [e["Properties"] for e in events.values()] == [
-        {"Bucket": {"Ref": "SourceBucket"}, "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]}
-    ]
     resources = cfn_template["Resources"]
+    function_arn = {"Fn::Select": [0, [{"Fn::GetAtt": [FUNCTION, "Arn"]}, {"Ref": "SourceBucketInvokePermission"}]]}
     assert resources["SourceBucket"]["Properties"]["NotificationConfiguration"] == {
         "LambdaConfigurations": [
-            {"Event": event, "Function": {"Fn::GetAtt": [FUNCTION, "Arn"]}}
-            for event in ("s3:ObjectCreated:*", "s3:ObjectRemoved:*")
+            {"Event": event, "Function": function_arn} for event in ("s3:ObjectCreated:*", "s3:ObjectRemoved:*")
         ]
     }
     # A thumbnail written to the resized bucket must never call the function again.
     assert "NotificationConfiguration" not in resources["ResizedBucket"]["Properties"]
-    permission = resources[f"{FUNCTION}SourceUploadPermission"]["Properties"]
+    permission = resources["SourceBucketInvokePermission"]["Properties"]
     assert permission["Principal"] == "s3.amazonaws.com"
     assert permission["SourceAccount"] == {"Ref": "AWS::AccountId"}
+    assert permission["SourceArn"] == {"Fn::Sub": SOURCE_BUCKET_ARN}
+    assert not {"UploadsQueue", "UploadsEventSourceMapping", "SourceBucketEventsRule"} & set(resources)
+
+
+def test_sqs_mode_goes_through_a_queue_with_partial_batch_replies(cfn_template_for: Callable) -> None:
+    resources = cfn_template_for("SQS")["Resources"]
+    notification = resources["SourceBucket"]["Properties"]["NotificationConfiguration"]
+    assert list(notification) == ["QueueConfigurations"]
+    mapping = resources["UploadsEventSourceMapping"]["Properties"]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (10, 5)
+    queue = resources["UploadsQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["UploadsDeadLetterQueue", "Arn"]}
+    assert queue["VisibilityTimeout"] >= 6 * 60 and queue["SqsManagedSseEnabled"] is True
+    [allow, deny] = resources["UploadsQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert allow["Condition"]["ArnEquals"] == {"aws:SourceArn": {"Fn::Sub": SOURCE_BUCKET_ARN}}
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": False}}
+    statements = role_statements(function_role(cfn_template_for("SQS")))
+    consume = [s for s in statements if "sqs:ReceiveMessage" in s["Action"]]
+    assert consume == [{"Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage",
+                        "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
+                        "Resource": [{"Fn::GetAtt": ["UploadsQueue", "Arn"]}]}]  # fmt: skip
+    assert "SourceBucketInvokePermission" not in resources
+
+
+def test_eventbridge_mode_routes_only_this_buckets_object_events(cfn_template_for: Callable) -> None:
+    resources = cfn_template_for("EventBridge")["Resources"]
+    notification = resources["SourceBucket"]["Properties"]["NotificationConfiguration"]
+    assert notification == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
+    pattern = resources["SourceBucketEventsRule"]["Properties"]["EventPattern"]
+    assert pattern == {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created", "Object Deleted"],
+        "detail": {"bucket": {"name": [{"Fn::Sub": SOURCE_BUCKET_NAME}]}},
+    }
+    permission = resources["SourceBucketEventsPermission"]["Properties"]
+    assert permission["SourceArn"] == {"Fn::GetAtt": ["SourceBucketEventsRule", "Arn"]}
 
 
 def test_outputs(cfn_template: dict) -> None:
@@ -523,8 +575,8 @@ def test_failed_events_queue_refuses_plain_http(cfn_template: dict) -> None:
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": False}}
 
 
-def test_an_alarm_fires_while_the_failed_events_queue_holds_a_message(cfn_template: dict) -> None:
-    alarm = cfn_template["Resources"]["FailedEventsAlarm"]["Properties"]
+def test_an_alarm_fires_while_the_failed_events_queue_holds_a_message(cfn_template_all: dict) -> None:
+    alarm = cfn_template_all["Resources"]["FailedEventsAlarm"]["Properties"]
     assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
     assert alarm["Dimensions"] == [
         {"Name": "QueueName", "Value": {"Fn::GetAtt": ["FailedEventsQueue", "QueueName"]}}
@@ -551,15 +603,15 @@ def test_recursive_loop_detection_stays_on(cfn_template: dict) -> None:
     assert cfn_template["Resources"][FUNCTION]["Properties"]["RecursiveLoop"] == "Terminate"
 
 
-def test_reserved_concurrency_is_set_only_when_the_parameter_is(cfn_template: dict) -> None:
-    props = cfn_template["Resources"][FUNCTION]["Properties"]
+def test_reserved_concurrency_is_set_only_when_the_parameter_is(cfn_template_all: dict) -> None:
+    props = cfn_template_all["Resources"][FUNCTION]["Properties"]
     assert props["ReservedConcurrentExecutions"] == {
         "Fn::If": ["HasReservedConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
     }
-    assert cfn_template["Conditions"]["HasReservedConcurrency"] == {
+    assert cfn_template_all["Conditions"]["HasReservedConcurrency"] == {
         "Fn::Not": [{"Fn::Equals": [{"Ref": "ReservedConcurrency"}, ""]}]
     }
-    assert cfn_template["Parameters"]["ReservedConcurrency"]["Default"] == ""
+    assert cfn_template_all["Parameters"]["ReservedConcurrency"]["Default"] == ""
 
 
 @pytest.mark.parametrize(
