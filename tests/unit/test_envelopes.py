@@ -9,7 +9,6 @@ import random
 
 import pytest
 
-from create_thumbnail.config import Box, Settings
 from create_thumbnail.errors import StorageUnavailable
 from create_thumbnail.pipeline import handle_event
 from local_run.backfill import batch_event
@@ -17,14 +16,7 @@ from local_run.grid import source_bytes
 from local_run.s3_events import load_event, put_event, put_record
 from tests.fakes import InMemoryStorage
 
-SOURCE, RESIZED = "photos-source", "photos-resized"
-SETTINGS = Settings(destination_bucket=RESIZED, sizes=(Box(64, 64), Box(128, 128)))
-PHOTO = source_bytes("RGB", (400, 300), "JPEG")
-
-
-@pytest.fixture
-def storage() -> InMemoryStorage:
-    return InMemoryStorage()
+from tests.unit.test_pipeline import PHOTO, RESIZED, SETTINGS, SOURCE, storage  # noqa: F401 - fixture
 
 
 def sqs(*bodies: dict | str) -> dict:

@@ -10,6 +10,7 @@ from create_thumbnail.config import Box
 from create_thumbnail.errors import ImageTooLarge, NotAnImage
 from create_thumbnail.imaging import _resampling_mode, fit, load_source, make_thumbnails, sniff_format
 from local_run.samples import encode, photo, store_with_orientation
+from tests.corpus import broken_exif_jpeg, png_declaring
 from local_run.grid import GRID_SOURCES, TRANSPARENT, decode, source_bytes, upright
 
 BOX = Box(100, 100)
@@ -205,23 +206,12 @@ def test_pixel_limit_is_checked_from_the_header_before_decoding():
 
 def test_decompression_bomb_header_is_too_large_not_a_crash():
     """A PNG whose header declares 50 000 x 50 000 pixels, a few hundred bytes on disk."""
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    header = struct.pack(">IIBBBBB", 50_000, 50_000, 8, 0, 0, 0, 0)
-    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 100))
     with pytest.raises(ImageTooLarge):
-        make_thumbnails(data, [BOX], 10**12)
+        make_thumbnails(png_declaring(50_000, 50_000), [BOX], 10**12)
 
 
 def test_broken_exif_block_does_not_fail_the_image():
-    data = bytearray(source_bytes("RGB", (300, 200), "JPEG", orientation=6))
-    start = data.index(b"Exif\x00\x00") + 6
-    data[start : start + 8] = b"XX\x00\x2a\xff\xff\xff\xff"  # bad byte order and IFD offset
-    image, _ = _one(bytes(data))
+    image, _ = _one(broken_exif_jpeg())
     assert max(image.size) == 100
 
 
