@@ -1,16 +1,20 @@
 """`sam build` makes the artifact Lambda will run, and makes it right, without Docker.
 
-What is shipped is decided by CodeUri (src/) and src/requirements.txt, not by this venv. The
-function runs on arm64 while laptops and CI are mostly x86_64, so the build must fetch aarch64
-wheels (SAM's pip builder asks pip for the Lambda platform's binary wheels): an x86_64 Pillow
-would deploy fine and fail on the first import. Dev tools and boto3 (the runtime ships it) must
-stay out, which also keeps the artifact small.
+What is shipped is decided by src/Makefile (the function's BuildMethod) from src/requirements.txt
+and src/create_thumbnail, not by this venv. The function runs on arm64 while laptops and CI are
+mostly x86_64, so the build must fetch aarch64 wheels (pip is asked for the Lambda platform's
+binary wheels): an x86_64 Pillow would deploy fine and fail on the first import. Dev tools and
+boto3 (the runtime ships it) must stay out, which also keeps the artifact small. Every module is
+shipped compiled, as an unchecked-hash .pyc, since /var/task is read-only and Lambda would
+otherwise compile each one at every cold start.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -18,6 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
+from samcli.yamlhelper import yaml_parse
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +30,11 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 FUNCTION = "CreateThumbnailFunction"
 EM_AARCH64 = 183
-MAX_ARTIFACT_MB = 60  # ~26 MB today: Pillow with its bundled codecs, and Powertools
+MAX_ARTIFACT_MB = 60  # ~30 MB today: Pillow with its bundled codecs, Powertools, their .pyc
+CACHE_TAG = "cpython-313"  # the Lambda runtime's; this venv is 3.13 too (scripts/bootstrap.sh)
+# PEP 552's flags word after the magic number: bit 0 hash-based, bit 1 check the source's hash.
+# (importlib._bootstrap_external.SourceLoader.get_code reads them; py_compile writes them.)
+UNCHECKED_HASH_FLAGS = 0b01
 NOT_SHIPPED = {
     # test and dev tools, by import and by distribution name
     "pytest", "_pytest", "moto", "samcli", "aws_sam_cli", "cfnlint", "cfn_lint",
@@ -45,9 +54,12 @@ def function_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (home / ".aws-sam").mkdir(parents=True)
     (home / ".aws-sam" / "metadata.json").write_text(json.dumps({"lastVersionCheck": time.time()}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    # src/Makefile builds for this architecture when set (thumbnail-local's host build sets it);
+    # the deployable build must take its default, the template's.
+    env.pop("LAMBDA_ARCHITECTURE", None)
     env.update(
         HOME=str(home),
-        PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",  # sam looks for python3.13 here
+        PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",  # src/Makefile's python3.13
         SAM_CLI_TELEMETRY="0",
     )
     command = [
@@ -111,11 +123,45 @@ def test_no_dev_test_or_runtime_provided_packages(function_dir: Path) -> None:
     assert shipped & NOT_SHIPPED == set()
 
 
-def test_no_bytecode_from_our_source_tree(function_dir: Path) -> None:
-    ours = function_dir / "create_thumbnail"
-    stale = [p for p in ours.rglob("*") if p.name == "__pycache__" or p.suffix == ".pyc"]
-    assert not stale
-    assert not (function_dir / "__pycache__").exists()
+def pyc_for(source: Path) -> Path:
+    return source.parent / "__pycache__" / f"{source.stem}.{CACHE_TAG}.pyc"
+
+
+def test_every_module_ships_an_unchecked_hash_pyc(function_dir: Path) -> None:
+    """Python 3.13 loads these without reading or stat-ing the source; a stale or foreign .pyc
+    (src/'s own, timestamp-checked, or of a module since deleted) would fail here."""
+    assert sys.implementation.cache_tag == CACHE_TAG  # so MAGIC_NUMBER is the runtime's
+    sources = sorted(function_dir.rglob("*.py"))
+    assert len(sources) > 100  # the dependencies are compiled too, not only our package
+    assert {pyc_for(p) for p in sources} == set(function_dir.rglob("*.pyc"))
+    wrong = {}
+    for source in sources:
+        header = pyc_for(source).read_bytes()[:16]
+        found = (header[:4], int.from_bytes(header[4:8], "little"), header[8:])
+        source_hash = importlib.util.source_hash(source.read_bytes())
+        expected = (importlib.util.MAGIC_NUMBER, UNCHECKED_HASH_FLAGS, source_hash)
+        if found != expected:
+            wrong[str(source.relative_to(function_dir))] = found
+    assert not wrong
+
+
+def test_makefile_default_architecture_is_the_templates() -> None:
+    """sam passes make nothing but ARTIFACTS_DIR, so the Makefile names the architecture too."""
+    makefile = (REPO_ROOT / "src" / "Makefile").read_text()
+    default = re.search(r"^LAMBDA_ARCHITECTURE \?= (\S+)$", makefile, re.MULTILINE)
+    template = yaml_parse((REPO_ROOT / "template.yaml").read_text())
+    function = template["Resources"][FUNCTION]
+    architectures = function["Properties"].get(
+        "Architectures", template.get("Globals", {}).get("Function", {}).get("Architectures")
+    )
+    assert function["Metadata"]["BuildMethod"] == "makefile"
+    assert default and [default[1]] == architectures == ["arm64"]
+
+
+def test_only_the_function_is_shipped(function_dir: Path) -> None:
+    """The build's own inputs stay behind: the Makefile copies only what it names."""
+    names = {entry.name for entry in function_dir.iterdir()}
+    assert names & {"Makefile", "requirements.txt", "bin"} == set()
 
 
 def test_artifact_size(function_dir: Path, record_property) -> None:

@@ -2,10 +2,11 @@
 
 The deployed artifact is arm64; its compiled wheels (Pillow) cannot load on an x86_64 laptop.
 So a local run builds a variant of the same template that differs only in Architectures, with
-the same SAM CLI and pip builder, into a directory of its own. A fingerprint of everything the
-build reads (the variant template, the files under CodeUri, the interpreter and SAM CLI
-versions) decides whether the last build can be reused: a rebuild takes seconds, a check
-milliseconds.
+the same SAM CLI and src/Makefile, into a directory of its own; sam tells make nothing about
+the architecture, so the Makefile also gets LAMBDA_ARCHITECTURE in its environment. A
+fingerprint of everything the build reads (the variant template, the files under CodeUri, the
+interpreter and SAM CLI versions) decides whether the last build can be reused: a rebuild takes
+seconds, a check milliseconds.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def _fingerprint(variant: str, code_dir: Path) -> str:
     for part in (variant, sys.version, version("aws-sam-cli"), host_architecture()):
         digest.update(part.encode() + b"\0")
     for path in sorted(code_dir.rglob("*")):
-        # sam build copies neither bytecode nor caches; the test run writes them into src/.
+        # src/Makefile ships none of src/'s bytecode (it compiles afresh); the tests write it.
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
             digest.update(str(path.relative_to(code_dir)).encode() + b"\0")
             digest.update(hashlib.sha256(path.read_bytes()).digest())
@@ -80,9 +81,11 @@ def ensure_built(template: Path, spec: FunctionSpec, build_root: Path) -> Built:
     stamp.unlink(missing_ok=True)
     (build_root / "template.yaml").write_text(variant, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    # sam finds the pythonX.Y that matches the runtime on PATH: the venv's first.
+    # src/Makefile runs the python3.13 it finds on PATH: the venv's first.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["SAM_CLI_TELEMETRY"] = "0"
+    # src/Makefile picks the wheels' platform from this; sam passes make only ARTIFACTS_DIR.
+    env["LAMBDA_ARCHITECTURE"] = host_architecture()
     command = [
         _sam_command(),
         "build",
