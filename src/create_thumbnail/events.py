@@ -14,7 +14,7 @@ is Unreadable: neither is ever a KeyError.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import unquote_plus
@@ -50,19 +50,6 @@ class Ignored:
 def is_test_event(event: Mapping[str, Any]) -> bool:
     """S3 sends this once when a notification is configured; it has no Records."""
     return event.get("Event") == TEST_EVENT
-
-
-def event_records(event: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
-    """The records of an S3 notification; anything else is an InvalidEvent, not a KeyError."""
-    if not isinstance(event, Mapping):
-        raise InvalidEvent(f"expected an S3 event notification (a JSON object), got {type(event).__name__}")
-    records = event.get("Records")
-    if not isinstance(records, list):
-        raise InvalidEvent(
-            "expected an S3 event notification with a 'Records' list; "
-            f"got an object with keys {sorted(event)[:10]}"
-        )
-    return records
 
 
 def parse_record(record: Mapping[str, Any]) -> ObjectRef | Ignored:

@@ -13,7 +13,6 @@ from create_thumbnail.events import (
     Change,
     Skip,
     Unreadable,
-    event_records,
     parse_event,
     parse_record,
 )
@@ -122,13 +121,13 @@ def test_keys_are_form_decoded_plus_is_space_and_percent2b_is_plus():
 
 
 def test_event_without_records_is_invalid_with_its_keys_named():
-    with pytest.raises(InvalidEvent, match=r"'Records' list; got an object with keys \['detail', 'source'\]"):
-        event_records({"source": "aws.s3", "detail": {}})
+    with pytest.raises(InvalidEvent, match=r"got an object with keys \['detail', 'source'\]"):
+        parse_event({"source": "aws.s3", "detail": {}})
 
 
 def test_non_object_payload_is_invalid():
     with pytest.raises(InvalidEvent, match="got list"):
-        event_records([])  # type: ignore[arg-type]
+        parse_event([])
 
 
 @pytest.mark.parametrize(
