@@ -12,11 +12,11 @@ comparison is measured side by side in the same run, interleaved, with its noise
 
 The four implementations, each bytes -> thumbnail bytes in the source's format, box 256x256:
   ours     create_thumbnail.imaging.make_thumbnails(data, [Box(256, 256)], max_pixels), default
-           Encoding (JPEG q85 optimize=True, PNG compress_level 6);
+           Encoding (JPEG q85 optimize=True, PNG compress_level 3);
   naive    Image.open + load (full decode) + exif_transpose + resize(LANCZOS) + save (JPEG q85 or
-           PNG level 6): what a first attempt looks like;
+           PNG at our level 3): what a first attempt looks like;
   libvips  pyvips.Image.thumbnail_buffer(data, 256, height=256) + write_to_buffer in the same
-           format (JPEG Q=85 optimize_coding, PNG compression=6, keep=none); thumbnail's defaults:
+           format (JPEG Q=85 optimize_coding, PNG compression=3, keep=none); thumbnail's defaults:
            autorotate on, shrink-on-load, lanczos3 in gamma space (linear=False), no profile
            import. One vips thread (a Lambda below 1769 MB has less than one vCPU) and vips's
            operation cache off (every invocation sees new bytes);
@@ -42,6 +42,8 @@ from io import BytesIO, StringIO
 from pathlib import Path
 from typing import Any
 
+from create_thumbnail.config import Encoding
+
 from common import (
     DEV_ONLY_PACKAGES,
     HERE,
@@ -63,6 +65,8 @@ from common import (
 
 MEMORY_SIZES_MB = (256, 512, 1024, 1769)
 IMPLEMENTATIONS = ("ours", "naive", "libvips", "floor")
+# Every implementation writes PNG at the function's default level, so only the resize differs.
+PNG_LEVEL = Encoding().png_compress_level
 BOX_SIDE = 256
 MAX_PIXELS = 50_000_000  # the app's DEFAULT_MAX_SOURCE_PIXELS: every input here is below it
 JPEG, PNG = "JPEG", "PNG"
@@ -179,7 +183,7 @@ def naive(data: bytes) -> bytes:
     if source_format == JPEG:
         small.convert("RGB").save(buffer, format=JPEG, quality=85)
     else:
-        small.save(buffer, format=PNG, compress_level=6)
+        small.save(buffer, format=PNG, compress_level=PNG_LEVEL)
     return buffer.getvalue()
 
 
@@ -187,7 +191,7 @@ def libvips(data: bytes) -> bytes:
     image = vips().Image.thumbnail_buffer(data, BOX_SIDE, height=BOX_SIDE)
     if data.startswith(b"\xff\xd8"):
         return image.write_to_buffer(".jpg", Q=85, optimize_coding=True, keep="none")
-    return image.write_to_buffer(".png", compression=6, keep="none")
+    return image.write_to_buffer(".png", compression=PNG_LEVEL, keep="none")
 
 
 def floor_jpeg(data: bytes, orientation: int) -> bytes:
@@ -487,7 +491,7 @@ def bench_stages(sources: list[Source]) -> None:
     print("  formats.encode of the 256 px image (JPEG optimize=True); sum = the three. Pillow decode =")
     print("  Image.open + draft to the same scale + load; sj = simplejpeg (the floor's decode and")
     print("  encode); alt encode = the same Pillow encode with JPEG optimize=False, PNG")
-    print("  compress_level=1 (ours: 6). Medians.")
+    print(f"  compress_level=1 (ours: {PNG_LEVEL}). Medians.")
 
 
 def _stage_samples(source: Source) -> dict[str, list[float]]:
