@@ -16,7 +16,7 @@ from local_run.grid import source_bytes
 from local_run.s3_events import load_event, put_event, put_record
 from tests.fakes import InMemoryStorage
 
-from tests.unit.test_pipeline import PHOTO, RESIZED, SETTINGS, SOURCE, storage  # noqa: F401 - fixture
+from tests.unit.test_pipeline import PHOTO, RESIZED, SETTINGS, SOURCE
 
 
 def sqs(*bodies: dict | str) -> dict:

@@ -20,11 +20,6 @@ SETTINGS = Settings(destination_bucket=RESIZED, sizes=(Box(64, 64), Box(128, 128
 PHOTO = source_bytes("RGB", (400, 300), "JPEG")
 
 
-@pytest.fixture
-def storage() -> InMemoryStorage:
-    return InMemoryStorage()
-
-
 def test_every_record_is_processed_and_each_gets_every_size(storage):
     event = put_event(
         storage.upload(SOURCE, "a.jpg", PHOTO),
