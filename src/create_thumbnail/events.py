@@ -7,7 +7,7 @@ source: notifications (in any envelope) and Batch Operations form-encode keys, '
 and '%2B' a plus, so they get unquote_plus; EventBridge carries keys as they are, so they are
 left alone (real payloads show ':' unencoded, and AWS's guidance-for-medialake-on-aws PR #21
 fixed a literal '+' that decoding had turned into a space). A record that is not about an object's creation
-or removal (s3:TestEvent, a restore, a tagging change) is Ignored, and one that cannot be read
+or removal (s3:TestEvent, a restore, a tagging change) is a Skip, and one that cannot be read
 is Unreadable: neither is ever a KeyError.
 """
 
@@ -34,52 +34,12 @@ class ObjectRef:
     etag: str | None = None
     version_id: str | None = None
     size: int | None = None
-    event_name: str = "ObjectCreated:Put"
     sequencer: str | None = None  # orders events on one key; Batch Operations sends none
-
-
-@dataclass(frozen=True, slots=True)
-class Ignored:
-    """A well-formed record that asks nothing of us (a delete, a restore): logged, not an error."""
-
-    bucket: str
-    key: str
-    reason: str
 
 
 def is_test_event(event: Mapping[str, Any]) -> bool:
     """S3 sends this once when a notification is configured; it has no Records."""
     return event.get("Event") == TEST_EVENT
-
-
-def parse_record(record: Mapping[str, Any]) -> ObjectRef | Ignored:
-    """One record -> what to thumbnail, or why not. Raises InvalidRecord for a broken shape."""
-    if not isinstance(record, Mapping):
-        raise InvalidRecord(f"record is a {type(record).__name__}, not an object")
-    source = record.get("eventSource")
-    if source != S3_EVENT_SOURCE:
-        raise InvalidRecord(f"eventSource {source!r} is not {S3_EVENT_SOURCE!r}")
-    try:
-        s3 = record["s3"]
-        bucket = s3["bucket"]["name"]
-        raw_key = s3["object"]["key"]
-    except (KeyError, TypeError) as missing:
-        raise InvalidRecord(f"record lacks s3.bucket.name or s3.object.key ({missing!r})") from None
-    if not isinstance(bucket, str) or not bucket or not isinstance(raw_key, str) or not raw_key:
-        raise InvalidRecord("s3.bucket.name and s3.object.key must be non-empty strings")
-    key = unquote_plus(raw_key)
-    event_name = str(record.get("eventName", ""))
-    if not event_name.startswith("ObjectCreated:"):
-        return Ignored(bucket, key, f"{event_name or 'an event without eventName'} is not an object creation")
-    obj = s3["object"]
-    return ObjectRef(
-        bucket=bucket,
-        key=key,
-        etag=obj.get("eTag") or None,
-        version_id=obj.get("versionId") or None,
-        size=_size(obj.get("size")),
-        event_name=event_name,
-    )
 
 
 def _size(value: object) -> int | None:
@@ -201,17 +161,35 @@ def _json(body: Any) -> Mapping[str, Any] | None:
 
 def _notification_record(record: Any, origin: str, receipt: str | None) -> Item:
     try:
-        parsed = parse_record(record)
+        return parse_record(record, origin, receipt)
     except InvalidRecord as error:
         return Unreadable(str(error), receipt)
+
+
+def parse_record(record: Any, origin: str = "s3", receipt: str | None = None) -> Change | Skip:
+    """One S3 notification record. Raises InvalidRecord for a shape S3 never sends."""
+    if not isinstance(record, Mapping):
+        raise InvalidRecord(f"record is a {type(record).__name__}, not an object")
+    source = record.get("eventSource")
+    if source != S3_EVENT_SOURCE:
+        raise InvalidRecord(f"eventSource {source!r} is not {S3_EVENT_SOURCE!r}")
+    try:
+        obj = record["s3"]["object"]
+        bucket, raw_key = record["s3"]["bucket"]["name"], obj["key"]
+    except (KeyError, TypeError) as missing:
+        raise InvalidRecord(f"record lacks s3.bucket.name or s3.object.key ({missing!r})") from None
+    if not isinstance(bucket, str) or not bucket or not isinstance(raw_key, str) or not raw_key:
+        raise InvalidRecord("s3.bucket.name and s3.object.key must be non-empty strings")
+    key = unquote_plus(raw_key)
     event_name = str(record.get("eventName", ""))
-    if isinstance(parsed, Ignored) and not event_name.startswith(_REMOVALS):
-        return Skip(parsed.reason, parsed.bucket, parsed.key, receipt)
-    obj = record["s3"]["object"]
+    removed = event_name.startswith(_REMOVALS)
+    if not removed and not event_name.startswith("ObjectCreated:"):
+        reason = f"{event_name or 'an event without eventName'} is not an object creation"
+        return Skip(reason, bucket, key, receipt)
     return Change(
-        parsed.bucket,
-        parsed.key,
-        removed=event_name.startswith(_REMOVALS),
+        bucket,
+        key,
+        removed=removed,
         etag=obj.get("eTag") or None,
         version_id=obj.get("versionId") or None,
         size=_size(obj.get("size")),
