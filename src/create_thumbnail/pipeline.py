@@ -201,8 +201,9 @@ def _refuse_destination(change: Change, settings: Settings) -> None:
 def remove_thumbnails(change: Change, settings: Settings, storage: Storage, started: float) -> Outcome:
     """Deletes every thumbnail of the key, except those a later upload made."""
     done = partial(Outcome, change.bucket, change.key, receipt=change.receipt)
-    if skip_reason(change.ref()) and not change.key.endswith("/"):
-        return done("skipped", "removed object was not an image key: no thumbnails", ms=_ms(started))
+    reason = skip_reason(change.ref())
+    if reason:  # no thumbnails were ever made for it: nothing to look up
+        return done("skipped", f"{reason}: no thumbnails", ms=_ms(started))
     removed, newer = [], []
     for box in settings.sizes:
         for key in sorted(destination_key_candidates(change.key, box, settings.encoding)):
