@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from create_thumbnail.errors import ImageTooLarge, SourceChanged, SourceMissing, ThumbnailError
+from create_thumbnail.errors import ImageTooLarge, SourceMissing, ThumbnailError, VersionMissing
 from create_thumbnail.events import ObjectRef
+from create_thumbnail.storage import SourceObject
 from local_run.s3_events import put_record
 
 
@@ -19,6 +20,7 @@ class StoredObject:
     data: bytes
     content_type: str = "binary/octet-stream"
     metadata: Mapping[str, str] = field(default_factory=dict)
+    version_id: str | None = None  # as in S3: None unless the bucket is versioned
 
     @property
     def etag(self) -> str:
@@ -44,17 +46,18 @@ class InMemoryStorage:
         ref = self.add(bucket, key, data)
         return put_record(bucket, key, len(data), ref.etag or "")
 
-    def read(self, ref: ObjectRef, max_bytes: int) -> bytes:
+    def read(self, ref: ObjectRef, max_bytes: int) -> SourceObject:
+        """Only the current version is kept: any other version is unknown, as a deleted one is."""
         self.reads += 1
         self._fail_if_told("read", ref.bucket, ref.key)
         stored = self.objects.get((ref.bucket, ref.key))
+        if ref.version_id and (stored is None or stored.version_id != ref.version_id):
+            raise VersionMissing(f"source has no version {ref.version_id!r} (NoSuchVersion)")
         if stored is None:
             raise SourceMissing("source object is gone (NoSuchKey)")
-        if ref.etag and ref.etag.strip('"') != stored.etag:
-            raise SourceChanged("source object was overwritten after the event (ETag differs)")
         if len(stored.data) > max_bytes:
             raise ImageTooLarge(f"object is {len(stored.data):,} bytes, over the limit of {max_bytes:,}")
-        return stored.data
+        return SourceObject(stored.data, stored.etag, stored.version_id)
 
     def write(
         self, bucket: str, key: str, data: bytes, content_type: str, metadata: Mapping[str, str]

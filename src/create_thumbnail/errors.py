@@ -29,8 +29,9 @@ class SourceMissing(PermanentError):
     """The object was deleted before we read it; its delete event says the rest."""
 
 
-class SourceChanged(PermanentError):
-    """The object was overwritten since the event; the newer upload brings its own event."""
+class VersionMissing(SourceMissing):
+    """S3 knows no such version of the object: one deleted since the event, or one made up by
+    hand (test events from the Go and Rust runtimes carry versionId "version")."""
 
 
 class RecursionRefused(PermanentError):

@@ -4,30 +4,36 @@ Shapes: S3 notifications sent directly, through SNS, through SQS, and through SN
 EventBridge "Object Created"/"Object Deleted"; S3 Batch Operations tasks (schema 1.0 and 2.0).
 Every record of every message is read (SQS and SNS deliver batches). Key decoding, one rule per
 source: notifications (in any envelope) and Batch Operations form-encode keys, '+' being a space
-and '%2B' a plus, so they get unquote_plus; EventBridge carries keys as they are, so they are
-left alone (real payloads show ':' unencoded, and AWS's guidance-for-medialake-on-aws PR #21
-fixed a literal '+' that decoding had turned into a space). A record that is not about an object's creation
-or removal (s3:TestEvent, a restore, a tagging change) is a Skip, and one that cannot be read
-is Unreadable: neither is ever a KeyError.
+and '%2B' a plus, so they get unquote_plus. EventBridge keys are taken as they are (real AWS
+payloads show ':' unencoded, and AWS's guidance-for-medialake-on-aws PR #21 fixed a literal '+'
+that decoding had turned into a space), but LocalStack's S3 percent-encodes them ('a%20b.jpg'),
+so a key holding %XX escapes also carries its percent-decoded spelling (unquote: '+' stays a
+plus), which the pipeline reads when the literal key does not exist. A record that is not about
+an object's creation or removal (s3:TestEvent, a restore, a tagging change) is a Skip, and one
+that cannot be read is Unreadable: neither is ever a KeyError.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import unquote_plus
+from urllib.parse import unquote, unquote_plus
 
 from create_thumbnail.errors import InvalidEvent, InvalidRecord
 
 S3_EVENT_SOURCE = "aws:s3"
 TEST_EVENT = "s3:TestEvent"
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+_HEX = re.compile(r"^[0-9A-Fa-f]+$")
 
 
 @dataclass(frozen=True, slots=True)
 class ObjectRef:
-    """One source object, key already decoded; etag pins the bytes the event announced."""
+    """One source object, key already decoded, and what the event claims about its bytes (etag,
+    size): the duplicate check compares those claims with what earlier thumbnails recorded."""
 
     bucket: str
     key: str
@@ -35,6 +41,8 @@ class ObjectRef:
     version_id: str | None = None
     size: int | None = None
     sequencer: str | None = None  # orders events on one key; Batch Operations sends none
+    # EventBridge only: the key percent-decoded, for when the literal key does not exist.
+    decoded_key: str | None = None
 
 
 def is_test_event(event: Mapping[str, Any]) -> bool:
@@ -45,6 +53,18 @@ def is_test_event(event: Mapping[str, Any]) -> bool:
 def _size(value: object) -> int | None:
     """Copy events from some tools omit size; a string or a negative number is not a size."""
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _sequencer(value: object) -> str | None:
+    """S3's sequencers are hex strings; anything else (the Go and Rust runtimes' sample events
+    say "Happy Sequencer") cannot be ordered, so it counts as absent."""
+    return value if isinstance(value, str) and _HEX.match(value) else None
+
+
+def _percent_decoded(key: str) -> str | None:
+    """The key with %XX escapes decoded, if it has any; '+' stays a plus."""
+    decoded = unquote(key) if _PERCENT_ESCAPE.search(key) else key
+    return decoded if decoded != key else None
 
 
 # ---- every envelope -> items ---------------------------------------------------------------------
@@ -67,9 +87,12 @@ class Change:
     sequencer: str | None = None
     origin: str = "s3"
     receipt: str | None = None
+    decoded_key: str | None = None  # see ObjectRef
 
     def ref(self) -> ObjectRef:
-        return ObjectRef(self.bucket, self.key, self.etag, self.version_id, self.size, sequencer=self.sequencer)
+        return ObjectRef(
+            self.bucket, self.key, self.etag, self.version_id, self.size, self.sequencer, self.decoded_key
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +216,7 @@ def parse_record(record: Any, origin: str = "s3", receipt: str | None = None) ->
         etag=obj.get("eTag") or None,
         version_id=obj.get("versionId") or None,
         size=_size(obj.get("size")),
-        sequencer=obj.get("sequencer") or None,
+        sequencer=_sequencer(obj.get("sequencer")),
         origin=origin,
         receipt=receipt,
     )
@@ -210,16 +233,19 @@ def _eventbridge(event: Mapping[str, Any]) -> Item:
     if kind not in ("Object Created", "Object Deleted"):
         return Skip(f"EventBridge {kind!r} is not an object creation or deletion", bucket, key, receipt)
     obj = detail["object"]
+    if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
+        return Unreadable("EventBridge detail.bucket.name and detail.object.key must be non-empty strings", receipt)
     return Change(
         bucket,
-        key,  # as carried: EventBridge does not form-encode keys
+        key,  # as carried: AWS does not encode EventBridge keys
         removed=kind == "Object Deleted",
         etag=obj.get("etag") or None,
         version_id=obj.get("version-id") or None,
         size=_size(obj.get("size")),
-        sequencer=obj.get("sequencer") or None,
+        sequencer=_sequencer(obj.get("sequencer")),
         origin="eventbridge",
         receipt=receipt,
+        decoded_key=_percent_decoded(key),
     )
 
 

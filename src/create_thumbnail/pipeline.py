@@ -32,8 +32,10 @@ from create_thumbnail.errors import (
     InvalidRecord,
     PermanentError,
     RecursionRefused,
+    SourceMissing,
     ThumbnailError,
     TransientError,
+    VersionMissing,
 )
 from create_thumbnail.events import (
     Change,
@@ -199,30 +201,62 @@ def _refuse_destination(change: Change, settings: Settings) -> None:
 
 
 def remove_thumbnails(change: Change, settings: Settings, storage: Storage, started: float) -> Outcome:
-    """Deletes every thumbnail of the key, except those a later upload made."""
-    done = partial(Outcome, change.bucket, change.key, receipt=change.receipt)
+    """Deletes every thumbnail of the key, except those a later upload made. A key with two
+    spellings (EventBridge, percent-escapes) is looked up as carried first, as reads are."""
     reason = skip_reason(change.ref())
     if reason:  # no thumbnails were ever made for it: nothing to look up
-        return done("skipped", f"{reason}: no thumbnails", ms=_ms(started))
-    removed, newer = [], []
-    for box in settings.sizes:
-        for key in sorted(destination_key_candidates(change.key, box, settings.encoding)):
-            stored = storage.metadata(settings.destination_bucket, key)
-            if stored is None:
-                continue
-            if sequencer_after(stored.get("source-sequencer"), change.sequencer):
-                newer.append(key)
-                continue
-            storage.delete(settings.destination_bucket, key)
-            removed.append(key)
+        return Outcome(change.bucket, change.key, "skipped", f"{reason}: no thumbnails", ms=_ms(started), receipt=change.receipt)
+    for ref in spellings(change.ref()):
+        removed, newer = _remove_older(ref, settings, storage)
+        if removed or newer:
+            break
+    done = partial(Outcome, change.bucket, ref.key, receipt=change.receipt)
     if removed:
         return done("removed", None, removed=tuple(removed), ms=_ms(started))
     reason = "thumbnails are from a later upload: kept" if newer else "no thumbnails to remove"
     return done("skipped", reason, ms=_ms(started))
 
 
+def _remove_older(ref: ObjectRef, settings: Settings, storage: Storage) -> tuple[list[str], list[str]]:
+    """(keys deleted, keys kept because a later event made them)."""
+    removed, newer = [], []
+    for box in settings.sizes:
+        for key in sorted(destination_key_candidates(ref.key, box, settings.encoding)):
+            stored = storage.metadata(settings.destination_bucket, key)
+            if stored is None:
+                continue
+            if sequencer_after(stored.get("source-sequencer"), ref.sequencer):
+                newer.append(key)
+                continue
+            storage.delete(settings.destination_bucket, key)
+            removed.append(key)
+    return removed, newer
+
+
+def spellings(ref: ObjectRef) -> list[ObjectRef]:
+    """The key as the event carries it and, for an EventBridge key with %XX escapes, the key
+    percent-decoded: tried in that order, the second only when the first does not exist."""
+    if not ref.decoded_key:
+        return [ref]
+    return [replace(ref, decoded_key=None), replace(ref, key=ref.decoded_key, decoded_key=None)]
+
+
 def thumbnail_object(
     ref: ObjectRef, settings: Settings, storage: Storage, started: float, deadline: float = math.inf
+) -> Outcome:
+    *literal, last = spellings(ref)
+    for spelling in literal:
+        try:
+            return _thumbnail_key(spelling, settings, storage, started, deadline)
+        except SourceMissing as missing:
+            logger.info("no object under the key as carried: trying it percent-decoded", extra={
+                "bucket": ref.bucket, "key": spelling.key, "decoded_key": last.key, "reason": str(missing),
+            })  # fmt: skip
+    return _thumbnail_key(last, settings, storage, started, deadline)
+
+
+def _thumbnail_key(
+    ref: ObjectRef, settings: Settings, storage: Storage, started: float, deadline: float
 ) -> Outcome:
     reason = skip_reason(ref)
     if reason:
@@ -237,19 +271,49 @@ def thumbnail_object(
     if existing == "stale":
         reason = "a later upload's thumbnails are already there (sequencer): event is stale"
         return Outcome(ref.bucket, ref.key, "skipped", reason, ms=_ms(started))
-    data = storage.read(ref, settings.max_source_bytes)
+    read, data = read_source(ref, settings, storage)
     if not data:
         return Outcome(ref.bucket, ref.key, "skipped", "empty object (0 bytes)", 0, ms=_ms(started))
     written = []
     thumbnails = make_thumbnails(data, settings.sizes, settings.max_source_pixels, settings.encoding)
     keys = [destination_key(ref.key, thumbnail.box, thumbnail.extensions) for thumbnail in thumbnails]
     for key, thumbnail in zip(keys, thumbnails, strict=True):
-        metadata = thumbnail_metadata(ref, thumbnail.box, settings.encoding)
+        metadata = thumbnail_metadata(read, thumbnail.box, settings.encoding)
         storage.write(settings.destination_bucket, key, thumbnail.data, thumbnail.content_type, metadata)
         written.append(
             Written(key, thumbnail.width, thumbnail.height, len(thumbnail.data), thumbnail.content_type)
         )
     return Outcome(ref.bucket, ref.key, "created", None, len(data), tuple(written), _ms(started))
+
+
+def read_source(ref: ObjectRef, settings: Settings, storage: Storage) -> tuple[ObjectRef, bytes]:
+    """The object's bytes, and ref corrected to describe exactly them, for the thumbnails'
+    metadata: the ETag, version and size read, not those the event claims. A console test
+    event's claims are made up; an object overwritten since its event is read as it is now,
+    and the newer upload's own, later event makes its thumbnails again.
+
+    The event's sequencer is kept only when the event's ETag is that of the bytes read: only
+    then does it date them. A test event's made-up sequencer (the console's 0A1B2C3D4E5F678901
+    sorts after every real one) would otherwise make every later real upload of the key look
+    stale. A version S3 does not know (deleted since, or made up in a sample event) is a
+    WARNING, and the object as it is now is read instead, as for an unversioned bucket.
+    """
+    try:
+        source = storage.read(ref, settings.max_source_bytes)
+    except VersionMissing as missing:
+        logger.warning("version not found: reading the object as it is now", extra={
+            "bucket": ref.bucket, "key": ref.key, "version_id": ref.version_id, "reason": str(missing),
+        })  # fmt: skip
+        source = storage.read(replace(ref, version_id=None), settings.max_source_bytes)
+    dated = ref.etag is not None and ref.etag.strip('"') == source.etag
+    read = replace(
+        ref,
+        etag=source.etag,
+        version_id=source.version_id,
+        size=len(source.data),
+        sequencer=ref.sequencer if dated else None,
+    )
+    return read, source.data
 
 
 def _result_string(outcome: Outcome) -> str:

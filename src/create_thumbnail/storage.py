@@ -1,14 +1,17 @@
 """Storage port and its S3 adapter: the only module that knows boto3 and botocore.
 
-Reads pin the bytes the event announced (VersionId, else If-Match on the ETag), so an object
-overwritten in between is reported, not silently thumbnailed from newer bytes under an older
-event. Writes are one PutObject of in-memory bytes: S3 stores all of it or nothing, so a failure
-never leaves a partial thumbnail, and nothing is ever written to /tmp.
+A read takes the object as it is when read (the version the event names, if it names one) and
+says which bytes it got: their ETag, version and size, which the thumbnails record. It does not
+pin the event's ETag with If-Match: the Lambda console's test events and sam's generated ones
+carry made-up ETags, and out-of-order delivery is the sequencer's job (pipeline.py). Writes are
+one PutObject of in-memory bytes: S3 stores all of it or nothing, so a failure never leaves a
+partial thumbnail, and nothing is ever written to /tmp.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import boto3
@@ -17,11 +20,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from create_thumbnail.errors import (
     ImageTooLarge,
-    SourceChanged,
     SourceMissing,
     StorageAccessDenied,
     StorageUnavailable,
     ThumbnailError,
+    VersionMissing,
 )
 from create_thumbnail.events import ObjectRef
 
@@ -37,9 +40,20 @@ CLIENT_CONFIG = Config(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class SourceObject:
+    """What a read returned: the bytes and the identity of exactly those bytes."""
+
+    data: bytes
+    etag: str | None  # without quotes
+    version_id: str | None  # None for an unversioned bucket
+
+
 class Storage(Protocol):
-    def read(self, ref: ObjectRef, max_bytes: int) -> bytes:
-        """The object's bytes. Raises ImageTooLarge before reading a body over max_bytes."""
+    def read(self, ref: ObjectRef, max_bytes: int) -> SourceObject:
+        """The object as it is now, or the version ref names. Raises ImageTooLarge before
+        reading a body over max_bytes, SourceMissing for no such key, VersionMissing for no
+        such version."""
         ...
 
     def write(
@@ -64,12 +78,10 @@ class S3Storage:
     def __init__(self, client: Any) -> None:
         self._client = client
 
-    def read(self, ref: ObjectRef, max_bytes: int) -> bytes:
+    def read(self, ref: ObjectRef, max_bytes: int) -> SourceObject:
         request: dict[str, str] = {"Bucket": ref.bucket, "Key": ref.key}
         if ref.version_id:
             request["VersionId"] = ref.version_id
-        elif ref.etag:
-            request["IfMatch"] = f'"{ref.etag.strip(chr(34))}"'
         try:
             response = self._client.get_object(**request)
             body = response["Body"]
@@ -79,11 +91,13 @@ class S3Storage:
                     f"object is {response['ContentLength']:,} bytes, over the limit of {max_bytes:,}"
                 )
             with body:
-                return body.read()
+                data = body.read()
         except ClientError as error:
-            raise _read_error(error) from error
+            raise _read_error(error, ref.version_id) from error
         except BotoCoreError as error:
             raise StorageUnavailable(f"reading s3://{ref.bucket}/{ref.key}: {error}") from error
+        etag = str(response.get("ETag") or "").strip('"') or None
+        return SourceObject(data, etag, response.get("VersionId") or None)
 
     def write(
         self, bucket: str, key: str, data: bytes, content_type: str, metadata: Mapping[str, str]
@@ -127,12 +141,14 @@ def _code(error: ClientError) -> tuple[str, int | None]:
     )
 
 
-def _read_error(error: ClientError) -> ThumbnailError:
+def _read_error(error: ClientError, version_id: str | None) -> ThumbnailError:
+    """S3 answers a well-formed but unknown version with 404 NoSuchVersion, and one it could
+    never have issued ("version") with 400 InvalidArgument; moto says NoSuchVersion to both."""
     code, status = _code(error)
-    if code in ("NoSuchKey", "NoSuchVersion", "NoSuchBucket", "NotFound") or status == 404:
+    if version_id and (code == "NoSuchVersion" or (code == "InvalidArgument" and status == 400)):
+        return VersionMissing(f"source has no version {version_id!r} ({code})")
+    if code in ("NoSuchKey", "NoSuchBucket", "NotFound") or status == 404:
         return SourceMissing(f"source object is gone ({code or status})")
-    if code == "PreconditionFailed" or status == 412:
-        return SourceChanged("source object was overwritten after the event (ETag differs)")
     return _common_error(error, "reading the source object")
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 from create_thumbnail.errors import ConfigError, RetryableRecordsFailed
 from local_run.embedded_s3 import environment
-from local_run.s3_events import put_event
+from local_run.s3_events import put_event, put_record
 from tests.integration.uploads import keys, upload
 from local_run.grid import source_bytes
 
@@ -41,12 +41,28 @@ def test_multi_record_event_writes_one_thumbnail_per_image_and_size(s3, buckets,
     assert sources_after == sources_before
 
 
-def test_source_overwritten_after_the_event_is_not_thumbnailed(s3, buckets, handler, lambda_context):
+def test_source_overwritten_after_the_event_is_thumbnailed_as_it_is_now(s3, buckets, handler, lambda_context):
+    """The thumbnails show the object as read and record the ETag read, not the event's."""
     stale = upload(s3, buckets.source, "a.jpg", source_bytes("RGB", (400, 300), "JPEG"))
-    s3.put_object(Bucket=buckets.source, Key="a.jpg", Body=source_bytes("L", (300, 300), "JPEG"))
+    newer = s3.put_object(Bucket=buckets.source, Key="a.jpg", Body=source_bytes("L", (300, 300), "JPEG"))
     reply = handler(put_event(stale), lambda_context)
-    assert "SourceChanged" in reply["records"][0]["reason"]
-    assert keys(s3, buckets.resized) == []
+    assert reply["records"][0]["status"] == "created"
+    thumbnail = s3.get_object(Bucket=buckets.resized, Key="256x256/a.jpg")
+    assert Image.open(BytesIO(thumbnail["Body"].read())).size == (256, 256)
+    assert thumbnail["Metadata"]["source-etag"] == newer["ETag"].strip('"')
+
+
+def test_a_versioned_source_is_read_at_the_version_the_event_names(s3, buckets, handler, lambda_context):
+    s3.put_bucket_versioning(Bucket=buckets.source, VersioningConfiguration={"Status": "Enabled"})
+    first = s3.put_object(Bucket=buckets.source, Key="a.jpg", Body=source_bytes("RGB", (400, 300), "JPEG"))
+    s3.put_object(Bucket=buckets.source, Key="a.jpg", Body=source_bytes("L", (300, 300), "JPEG"))
+    record = put_record(buckets.source, "a.jpg", 1, first["ETag"])
+    record["s3"]["object"]["versionId"] = first["VersionId"]
+    reply = handler(put_event(record), lambda_context)
+    assert reply["records"][0]["thumbnails"][1]["width"] == 256
+    assert reply["records"][0]["thumbnails"][1]["height"] == 192  # the 400x300 version, not the newer
+    metadata = s3.head_object(Bucket=buckets.resized, Key="256x256/a.jpg")["Metadata"]
+    assert metadata["source-version-id"] == first["VersionId"]
 
 
 def test_missing_destination_bucket_raises_for_retry_after_other_records(s3, buckets, handler, lambda_context):
@@ -87,3 +103,4 @@ def test_the_client_uses_the_sdk_endpoint_variable(s3_endpoint, handler):
 
     assert os.environ["AWS_ENDPOINT_URL"] == s3_endpoint
     assert app.wiring()[1]._client.meta.endpoint_url == s3_endpoint
+

@@ -4,11 +4,12 @@ the unit tests rely on behaves as S3 does."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from create_thumbnail.errors import ImageTooLarge, SourceChanged, SourceMissing, StorageUnavailable
+from create_thumbnail.errors import ImageTooLarge, SourceMissing, StorageUnavailable, VersionMissing
 from create_thumbnail.events import ObjectRef
 from create_thumbnail.storage import S3Storage, s3_client
 from tests.fakes import InMemoryStorage
@@ -53,9 +54,10 @@ def harness(request, s3_endpoint):
     return S3Harness(request.getfixturevalue("s3"))
 
 
-def test_read_returns_the_announced_bytes(harness):
+def test_read_returns_the_bytes_and_their_etag(harness):
     ref = harness.add("dir/a b+c.jpg", b"\xff\xd8\xffdata")
-    assert harness.storage.read(ref, max_bytes=100) == b"\xff\xd8\xffdata"
+    source = harness.storage.read(ref, max_bytes=100)
+    assert (source.data, source.etag, source.version_id) == (b"\xff\xd8\xffdata", ref.etag, None)
 
 
 def test_read_of_missing_object_is_source_missing(harness):
@@ -63,11 +65,20 @@ def test_read_of_missing_object_is_source_missing(harness):
         harness.storage.read(ObjectRef(harness.bucket, "nope.jpg", etag="abc"), max_bytes=100)
 
 
-def test_read_after_overwrite_is_source_changed(harness):
+def test_read_after_overwrite_returns_the_newer_bytes_and_says_so(harness):
+    """The event's ETag is a claim, not a condition: the read says which bytes it got."""
     ref = harness.add("a.jpg", b"first")
-    harness.add("a.jpg", b"second")
-    with pytest.raises(SourceChanged):
-        harness.storage.read(ref, max_bytes=100)
+    newer = harness.add("a.jpg", b"second")
+    source = harness.storage.read(ref, max_bytes=100)
+    assert (source.data, source.etag) == (b"second", newer.etag)
+
+
+@pytest.mark.parametrize("version_id", ["version", "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"])
+def test_read_of_an_unknown_version_is_version_missing(harness, version_id):
+    """A made-up version ID (the Go and Rust runtimes' sample events) and a deleted one alike."""
+    ref = harness.add("a.jpg", b"data")
+    with pytest.raises(VersionMissing, match=version_id):
+        harness.storage.read(replace(ref, version_id=version_id), max_bytes=100)
 
 
 def test_read_over_the_byte_limit_is_too_large(harness):

@@ -325,15 +325,16 @@ def test_tracing_is_off_unless_asked_for(sam_template: dict) -> None:
 
 
 def test_role_policy_is_exactly_what_the_function_does(cfn_template: dict) -> None:
-    """Read sources; HEAD, write and delete thumbnails; tell missing from forbidden in both
+    """Read sources (the version an event names, too); HEAD, write and delete thumbnails; tell missing from forbidden in both
     buckets; send a failed event to the failure queue. Every resource an exact ARN."""
 
-    def allow(action: str, resource: object) -> dict:
+    def allow(action: str | list[str], resource: object) -> dict:
         resource = {"Fn::Sub": resource} if isinstance(resource, str) else resource
-        return {"Effect": "Allow", "Action": [action], "Resource": [resource]}
+        actions = [action] if isinstance(action, str) else action
+        return {"Effect": "Allow", "Action": actions, "Resource": [resource]}
 
     expected = [
-        allow("s3:GetObject", f"{SOURCE_BUCKET_ARN}/*"),
+        allow(["s3:GetObject", "s3:GetObjectVersion"], f"{SOURCE_BUCKET_ARN}/*"),
         allow("s3:ListBucket", SOURCE_BUCKET_ARN),
         allow("s3:PutObject", "${ResizedBucket.Arn}/*"),
         allow("s3:DeleteObject", "${ResizedBucket.Arn}/*"),

@@ -13,7 +13,7 @@ from create_thumbnail.errors import StorageUnavailable
 from create_thumbnail.pipeline import handle_event
 from local_run.backfill import batch_event
 from local_run.grid import source_bytes
-from local_run.s3_events import load_event, put_event, put_record
+from local_run.s3_events import eventbridge_event, load_event, put_event, put_record
 from tests.fakes import InMemoryStorage
 
 from tests.unit.test_pipeline import PHOTO, RESIZED, SETTINGS, SOURCE
@@ -93,6 +93,19 @@ def _removal(key: str, sequencer: str) -> dict:
     return record
 
 
+def test_a_console_test_event_does_not_make_later_uploads_look_stale(storage):
+    """The console's template carries sequencer 0A1B2C3D4E5F678901, after every real one: had
+    the thumbnails recorded it, every later real upload of the key would be skipped as stale."""
+    console = load_event("console-put.json")
+    console["Records"][0]["s3"]["bucket"]["name"] = SOURCE
+    storage.add(SOURCE, "photos/HappyFace.jpg", IMAGES["A"])
+    assert handle_event(console, SETTINGS, storage).outcomes[0].status == "created"
+    later = _put(storage, "photos/HappyFace.jpg", IMAGES["B"], "0065A1B2C3D4E5F6FF")
+    assert handle_event(put_event(later), SETTINGS, storage).outcomes[0].status == "created"
+    thumbnail = storage.objects[(RESIZED, "128x128/photos/HappyFace.jpg")]
+    assert thumbnail.metadata["source-etag"] == storage.objects[(SOURCE, "photos/HappyFace.jpg")].etag
+
+
 # ---- out of order: any delivery order ends where the last operation says -----------------------
 
 IMAGES = {"A": source_bytes("RGB", (400, 300), "JPEG"), "B": source_bytes("L", (300, 400), "JPEG")}
@@ -136,3 +149,40 @@ def _assert_state(storage: InMemoryStorage, last: str, operations: list[str], or
     etag = storage.objects[(SOURCE, "k.jpg")].etag
     for key in thumbnails:
         assert storage.objects[(RESIZED, key)].metadata["source-etag"] == etag, context
+
+
+# ---- EventBridge keys: as carried (AWS), or percent-encoded (LocalStack) -----------------------
+
+
+@pytest.mark.parametrize("spelling", ["photos/a b+c.jpg", "photos/a%20b%2Bc.jpg"], ids=["aws", "percent-encoded"])
+def test_eventbridge_key_in_either_spelling_reaches_the_same_object(storage, spelling):
+    storage.add(SOURCE, "photos/a b+c.jpg", PHOTO)
+    event = eventbridge_event(SOURCE, spelling, len(PHOTO), "")
+    [outcome] = handle_event(event, SETTINGS, storage).outcomes
+    assert (outcome.status, outcome.key) == ("created", "photos/a b+c.jpg")
+    assert storage.keys(RESIZED) == ["128x128/photos/a b+c.jpg", "64x64/photos/a b+c.jpg"]
+
+
+def test_eventbridge_key_that_exists_as_carried_is_not_decoded(storage):
+    """'100%20off.jpg' is a legal key: read literally first, it is found, and its twin is not."""
+    storage.add(SOURCE, "100%20off.jpg", PHOTO)
+    storage.add(SOURCE, "100 off.jpg", IMAGES["B"])
+    [outcome] = handle_event(eventbridge_event(SOURCE, "100%20off.jpg", len(PHOTO), ""), SETTINGS, storage).outcomes
+    assert outcome.key == "100%20off.jpg"
+    assert storage.keys(RESIZED) == ["128x128/100%20off.jpg", "64x64/100%20off.jpg"]
+
+
+def test_eventbridge_removal_with_a_percent_encoded_key_removes_the_decoded_keys_thumbnails(storage):
+    storage.add(SOURCE, "photos/a b.jpg", PHOTO)
+    handle_event(eventbridge_event(SOURCE, "photos/a b.jpg", len(PHOTO), ""), SETTINGS, storage)
+    removal = load_event("eventbridge-object-deleted.json")
+    removal["detail"]["bucket"]["name"] = SOURCE
+    removal["detail"]["object"]["key"] = "photos/a%20b.jpg"
+    [outcome] = handle_event(removal, SETTINGS, storage).outcomes
+    assert (outcome.status, outcome.key) == ("removed", "photos/a b.jpg")
+    assert storage.keys(RESIZED) == []
+
+
+def test_a_key_missing_in_both_spellings_is_source_missing(storage):
+    [outcome] = handle_event(eventbridge_event(SOURCE, "gone%20away.jpg", 10, ""), SETTINGS, storage).outcomes
+    assert outcome.status == "failed" and outcome.reason.startswith("SourceMissing")

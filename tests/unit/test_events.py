@@ -4,6 +4,7 @@ users pass to `sam local invoke -e` and paste into the console."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
@@ -19,8 +20,12 @@ from create_thumbnail.events import (
 from local_run.s3_events import event_files, load_event
 
 SRC = "example-source-bucket"
+CONSOLE_BUCKET = "create-thumbnail-source-123456789012-us-east-1"
+FOREIGN_EVENTS = Path(__file__).resolve().parents[1] / "fixtures" / "foreign-events"
 CAFE = "photos/Summer 2026/café + friends.JPG"
 EXPECTED = {
+    # The Lambda console's S3 Put template as is, but for the bucket and the key.
+    "console-put.json": ("s3", [Change(CONSOLE_BUCKET, "photos/HappyFace.jpg", etag="0123456789abcdef0123456789abcdef", size=1024, sequencer="0A1B2C3D4E5F678901")]),
     "put.json": ("s3", [Change(SRC, "photos/sample.jpg", etag="d41d8cd98f00b204e9800998ecf8427e", size=1024, sequencer="0065A1B2C3D4E5F601")]),
     "put-multiple.json": ("s3", [
         Change(SRC, "photos/beach.jpg", etag="0f343b0931126a20f133d67c2b018a3b", size=2483712, sequencer="0065A1B2C3D4E5F601"),
@@ -156,3 +161,29 @@ def test_version_id_is_kept_for_versioned_buckets():
     record = load_event("put.json")["Records"][0]
     record["s3"]["object"]["versionId"] = "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
     assert parse_record(record).version_id == "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
+
+
+@pytest.mark.parametrize("name", ["go-s3-event.json", "rust-example-s3-event.json"])
+def test_other_runtimes_sample_events_parse_and_their_sequencer_is_not_trusted(name):
+    """The Go and Rust runtimes' S3 sample events: key 'Happy%20Face.jpg' (bucket and key
+    edited), versionId "version", sequencer "Happy Sequencer", which is no hex and cannot be
+    ordered against a real one."""
+    event = json.loads((FOREIGN_EVENTS / name).read_text())
+    [change] = parse_event(event).items
+    assert change == Change(
+        CONSOLE_BUCKET, "photos/Happy Face.jpg", etag="d41d8cd98f00b204e9800998ecf8427e",
+        version_id="version", size=1024, sequencer=None,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("key", "decoded"),
+    [("a%20b.jpg", "a b.jpg"), ("a+b%2Bc.jpg", "a+b+c.jpg"), ("%C3%A7a.png", "ça.png"), ("a b+c.jpg", None), ("100%.jpg", None)],
+)
+def test_eventbridge_key_with_escapes_carries_its_percent_decoded_spelling(key, decoded):
+    """LocalStack percent-encodes EventBridge keys and AWS does not: the key is read as carried
+    first, then as decoded; '+' is literal in both."""
+    event = load_event("eventbridge-object-created.json")
+    event["detail"]["object"]["key"] = key
+    [change] = parse_event(event).items
+    assert (change.key, change.decoded_key) == (key, decoded)

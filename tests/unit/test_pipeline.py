@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from urllib.parse import unquote_plus
 
 import pytest
 
@@ -211,13 +212,38 @@ def test_time_spent_on_one_record_leaves_the_next_for_the_retry():
     assert storage.keys(RESIZED) == ["128x128/a.jpg", "64x64/a.jpg"]
 
 
-def test_overwritten_source_is_a_permanent_skip_not_a_stale_thumbnail(storage):
+def test_an_overwritten_source_is_thumbnailed_as_read_and_records_what_was_read(storage):
     record = storage.upload(SOURCE, "a.jpg", PHOTO)
-    storage.add(SOURCE, "a.jpg", source_bytes("L", (400, 300), "JPEG"))  # a newer upload
-    report = handle_event(put_event(record), SETTINGS, storage)
-    assert report.outcomes[0].status == "failed"
-    assert "SourceChanged" in report.outcomes[0].reason
-    assert storage.keys(RESIZED) == []
+    newer = storage.add(SOURCE, "a.jpg", source_bytes("L", (400, 300), "JPEG"))
+    [outcome] = handle_event(put_event(record), SETTINGS, storage).outcomes
+    assert outcome.status == "created"
+    stored = storage.objects[(RESIZED, "128x128/a.jpg")]
+    assert decode(stored.data).mode == "L"
+    assert (stored.metadata["source-etag"], stored.metadata["source-size"]) == (newer.etag, str(newer.size))
+
+
+def test_a_made_up_etag_and_size_still_make_thumbnails_that_record_the_real_ones(storage):
+    """The Lambda console's S3 Put template: ETag 0123456789abcdef0123456789abcdef, size 1024."""
+    event = load_event("console-put.json")
+    obj = event["Records"][0]["s3"]["object"]
+    bucket, key = event["Records"][0]["s3"]["bucket"]["name"], unquote_plus(obj["key"])
+    real = storage.add(bucket, key, PHOTO)
+    [outcome] = handle_event(event, SETTINGS, storage).outcomes
+    assert outcome.status == "created"
+    metadata = storage.objects[(RESIZED, f"64x64/{key}")].metadata
+    assert (metadata["source-etag"], metadata["source-size"]) == (real.etag, str(len(PHOTO)))
+    assert obj["eTag"] != real.etag
+    again = handle_event(event, SETTINGS, storage).outcomes[0]
+    assert again.status == "created"  # its claims never match what was read: made again
+
+
+def test_an_unknown_version_reads_the_object_as_it_is_now(storage):
+    """The Go and Rust runtimes' sample events name versionId "version"."""
+    record = storage.upload(SOURCE, "a.jpg", PHOTO)
+    record["s3"]["object"]["versionId"] = "version"
+    [outcome] = handle_event(put_event(record), SETTINGS, storage).outcomes
+    assert outcome.status == "created"
+    assert "source-version-id" not in storage.objects[(RESIZED, "64x64/a.jpg")].metadata
 
 
 def test_deleted_source_is_a_permanent_failure(storage):
@@ -258,3 +284,4 @@ def test_malformed_record_is_a_failed_record_not_a_crash(storage):
 def test_payload_that_is_not_an_s3_event_is_rejected():
     with pytest.raises(InvalidEvent):
         handle_event({"detail-type": "Object Created"}, SETTINGS, InMemoryStorage())
+

@@ -104,12 +104,9 @@ def run_invoke(
                 "ignored, as sam local invoke ignores it"
             )
         ensure_buckets(s3, [*local.buckets.values(), *(c.bucket for c in created_objects(event))])
-        event, seeded = seed_event_objects(s3, event)
+        seeded = seed_event_objects(s3, event)
         for item in seeded:
-            progress.say(
-                f"seeded s3://{item.bucket}/{item.key}: {item.what}, {item.size:,} bytes "
-                "(and the event's ETag set to it)"
-            )
+            progress.say(f"seeded s3://{item.bucket}/{item.key}: {item.what}, {item.size:,} bytes")
         progress.say(
             f"invoking {local.spec.logical_id} under the Lambda Runtime Interface Emulator "
             f"(timeout {local.spec.timeout_s} s, memory {local.spec.memory_mb} MB)"

@@ -1,13 +1,12 @@
 """Make the objects an event names exist in the local S3, so a sample event can run as is.
 
 events/put.json names `example-source-bucket/photos/sample.jpg`, which exists nowhere. Where an
-event announces a new object that is missing, we upload a sample of the kind its key suggests
-and, since the function reads with If-Match on the event's ETag, put the new object's ETag in
-place of the event's wherever it appears (SQS and SNS bodies are JSON inside strings, so the
-replacement is on string values, at any depth): the event S3 would have sent for the upload we
-just made. An object that already exists is left alone, and so is its record. The objects are
-found by the function's own parser, so every shape it accepts (S3, SNS, SQS, EventBridge, Batch
-Operations) is seeded by the same decoding rules it reads them with.
+event announces a new object that is missing, we upload a sample of the kind its key suggests.
+The event itself is sent as given, made-up ETag, version and sequencer included, as the Lambda
+console sends a test event: how the function copes with those is part of what a local invoke
+shows. An object that already exists is left alone. The objects are found by the function's own
+parser, so every shape it accepts (S3, SNS, SQS, EventBridge, Batch Operations) is seeded by the
+same decoding rules it reads them with.
 """
 
 from __future__ import annotations
@@ -70,37 +69,17 @@ def ensure_buckets(s3: Any, names: Iterable[str]) -> None:
         s3.create_bucket(Bucket=name)
 
 
-def _replace(value: Any, old: str, new: str) -> Any:
-    if isinstance(value, str):
-        return value.replace(old, new)
-    if isinstance(value, list):
-        return [_replace(item, old, new) for item in value]
-    if isinstance(value, dict):
-        return {name: _replace(item, old, new) for name, item in value.items()}
-    return value
+def seed_event_objects(s3: Any, event: Any) -> list[Seeded]:
+    """Uploads the objects event announces as created and that do not exist; returns them.
 
-
-def seed_event_objects(s3: Any, event: Any) -> tuple[Any, list[Seeded]]:
-    """A copy of event whose created objects all exist, and what had to be uploaded for it.
-
-    A record pinning a version (Batch Operations tasks, versioned sources) gets the seeded
-    object's version: the bucket is made versioned first, as the real one must be.
-    """
+    An EventBridge key with percent-escapes is seeded under its decoded spelling, where S3
+    would have stored the object an emulator's encoded event names."""
     seeded: list[Seeded] = []
     for change in created_objects(event):
-        if _exists(s3, change.bucket, change.key):
+        key = change.decoded_key or change.key
+        if _exists(s3, change.bucket, change.key) or _exists(s3, change.bucket, key):
             continue
-        if change.version_id:
-            s3.put_bucket_versioning(
-                Bucket=change.bucket, VersioningConfiguration={"Status": "Enabled"}
-            )
-        data, content_type, what = _sample(change.key)
-        put = s3.put_object(
-            Bucket=change.bucket, Key=change.key, Body=data, ContentType=content_type
-        )
-        if change.etag:
-            event = _replace(event, change.etag.strip('"'), put["ETag"].strip('"'))
-        if change.version_id:
-            event = _replace(event, change.version_id, put["VersionId"])
-        seeded.append(Seeded(change.bucket, change.key, what, len(data)))
-    return event, seeded
+        data, content_type, what = _sample(key)
+        s3.put_object(Bucket=change.bucket, Key=key, Body=data, ContentType=content_type)
+        seeded.append(Seeded(change.bucket, key, what, len(data)))
+    return seeded
