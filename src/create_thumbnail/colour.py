@@ -2,9 +2,12 @@
 
 A thumbnail carries no profile: browsers take untagged pixels as sRGB, and a profile that no
 longer matches the pixels (thumbor's CMYK bug, aws-solutions DIT #39) is worse than none. Pixels
-described by a profile are converted with LittleCMS (Pillow's ImageCms); an sRGB profile, a
-missing one, one that cannot be parsed, or one that does not describe the image's mode leaves
-the pixels as they are. Conversion runs on each thumbnail, after resizing: a few thousand pixels
+described by a profile are converted with LittleCMS (Pillow's ImageCms). A profile that cannot
+be used is ignored, as a browser ignores it, and the image is made as if untagged: one that
+cannot be parsed, one that describes no device's colours (a device link, an abstract or a
+named-colour profile), one for another colour space than the pixels' (a CMYK profile on RGB),
+or one LittleCMS cannot build a transform from. usable_profile says which and why, so that the
+caller can log it. Conversion runs on each thumbnail, after resizing: a few thousand pixels
 instead of a full-size PNG.
 """
 
@@ -25,63 +28,95 @@ _CONVERSIONS = {
     "GRAY": {"L": "RGB", "LA": "RGB"},
     "CMYK": {"CMYK": "RGB"},
 }
+# ICC device classes whose profiles map a device's colours to the connection space; the others
+# ('link', 'abst', 'nmcl') cannot be the input profile of an image's conversion.
+_INPUT_CLASSES = frozenset({"scnr", "mntr", "prtr", "spac"})
 
 
-def profile_space(icc: bytes | None) -> str | None:
-    """'RGB', 'GRAY' or 'CMYK' for a profile worth converting from; None for sRGB or junk."""
-    profile = _parse(icc) if icc else None
-    if profile is None:
-        return None
-    return profile.profile.xcolor_space.strip()
+class _Unusable(Exception):
+    """Why a profile cannot convert these pixels; the caller treats the image as untagged."""
+
+
+def usable_profile(icc: bytes | None, mode: str) -> tuple[bytes | None, str | None]:
+    """(the profile to convert pixels of this mode with, or None; why it was ignored, or None).
+
+    Neither a missing nor an sRGB profile is a problem: there is nothing to convert. Anything
+    else that cannot convert this mode to sRGB is returned as None with its reason.
+    """
+    if not icc:
+        return None, None
+    try:
+        profile = _parse(icc)
+        if _is_srgb(profile):
+            return None, None
+        _transform(icc, *_modes(profile, mode))
+    except _Unusable as reason:
+        return None, f"ICC profile ignored, image made as untagged sRGB: {reason}"
+    return icc, None
 
 
 def to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
-    """The image in sRGB. Grey stays grey (sRGB's neutral axis), alpha is carried over."""
-    space = profile_space(icc)
-    out_mode = _CONVERSIONS.get(space or "", {}).get(image.mode)
-    if out_mode is None:
+    """The image in sRGB, icc being a profile usable_profile accepted for this mode (or None).
+    Grey stays grey (sRGB's neutral axis), alpha is carried over; CMYK without a profile takes
+    Pillow's naive formula."""
+    if icc is None:
         return image if image.mode != "CMYK" else image.convert("RGB")
-    alpha = image.getchannel("A") if image.mode == "LA" else None
-    in_mode = "L" if alpha is not None else image.mode
-    source = image.convert("L") if alpha is not None else image
     from PIL import ImageCms
 
+    in_mode, out_mode = _modes(_parse(icc), image.mode)
+    alpha = image.getchannel("A") if image.mode == "LA" else None
+    source = image.convert("L") if alpha is not None else image
     converted = ImageCms.applyTransform(source, _transform(icc, in_mode, out_mode))
-    if space == "GRAY":
+    if in_mode == "L":
         converted = converted.convert("L")  # sRGB greys have R = G = B
         if alpha is not None:
             converted.putalpha(alpha)
     return converted
 
 
+def _modes(profile: ImageCms.ImageCmsProfile, mode: str) -> tuple[str, str]:
+    """(LittleCMS input mode, output mode) for pixels of this mode under this profile."""
+    device_class = profile.profile.device_class.strip()
+    if device_class not in _INPUT_CLASSES:
+        raise _Unusable(f"a '{device_class}' profile describes no device's colours")
+    space = profile.profile.xcolor_space.strip()
+    out_mode = _CONVERSIONS.get(space, {}).get(mode)
+    if out_mode is None:
+        raise _Unusable(f"a {space} profile does not describe {mode} pixels")
+    return ("L" if mode == "LA" else mode), out_mode
+
+
+def _is_srgb(profile: ImageCms.ImageCmsProfile) -> bool:
+    return "srgb" in (profile.profile.profile_description or "").lower()
+
+
 @lru_cache(maxsize=8)
-def _parse(icc: bytes) -> ImageCms.ImageCmsProfile | None:
+def _parse(icc: bytes) -> ImageCms.ImageCmsProfile:
     from PIL import ImageCms
 
     try:
-        profile = ImageCms.ImageCmsProfile(BytesIO(icc))
-    except (OSError, ImageCms.PyCMSError, TypeError, ValueError):
-        return None
-    if "srgb" in (profile.profile.profile_description or "").lower():
-        return None  # already what browsers assume
-    if profile.profile.xcolor_space.strip() not in _CONVERSIONS:
-        return None
-    return profile
+        return ImageCms.ImageCmsProfile(BytesIO(icc))
+    except (OSError, ImageCms.PyCMSError, TypeError, ValueError) as error:
+        raise _Unusable(f"it cannot be parsed ({error})") from None
 
 
 @lru_cache(maxsize=16)
 def _transform(icc: bytes, in_mode: str, out_mode: str) -> ImageCms.ImageCmsTransform:
-    """Cached per profile: building a transform costs far more than applying it to a thumbnail."""
+    """Cached per profile: building a transform costs far more than applying it to a thumbnail.
+    Building it is also where LittleCMS finds a profile it cannot use (missing or broken tags)."""
     from PIL import ImageCms
 
-    return ImageCms.buildTransform(
-        _parse(icc),
-        _srgb(),
-        in_mode,
-        out_mode,
-        renderingIntent=ImageCms.Intent.PERCEPTUAL,
-        flags=ImageCms.Flags.BLACKPOINTCOMPENSATION,
-    )
+    try:
+        return ImageCms.buildTransform(
+            _parse(icc),
+            _srgb(),
+            in_mode,
+            out_mode,
+            renderingIntent=ImageCms.Intent.PERCEPTUAL,
+            flags=ImageCms.Flags.BLACKPOINTCOMPENSATION,
+        )
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as error:
+        raise _Unusable(f"LittleCMS cannot build a transform from it ({error})") from None
 
 
 @lru_cache(maxsize=1)

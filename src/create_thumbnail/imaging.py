@@ -6,25 +6,33 @@ The order matters, each step depending on the one before:
   3. JPEG only: ``draft`` to 1.5 times the largest target, so libjpeg decodes a 12 MP photo
      at 1/2, 1/4 or 1/8 scale (box sides swapped for EXIF orientations 5-8, which transpose);
   4. apply the EXIF orientation (after draft: transposing loads the pixels);
-  5. normalise the mode so resampling is not nearest-neighbour and 16 bits are scaled, not clipped;
-  6. resize, largest box first, each smaller box from the smallest rendition that still has
+  5. normalise the mode so resampling is not nearest-neighbour and 16 bits are scaled, not clipped
+     (a 16-bit PNG's tRNS colour, which names one exact 16-bit value, becomes alpha);
+  6. check the embedded ICC profile against that mode: one that cannot be used is ignored, as
+     browsers ignore it, and the caller is told why (colour.py);
+  7. resize, largest box first, each smaller box from the smallest rendition that still has
      1.5 times its pixels (three boxes cost little more than the largest alone);
-  7. per thumbnail: embedded ICC profile -> sRGB (colour.py), then encode without EXIF, XMP or
-     comments (formats.py): GPS tags must not travel with a shared thumbnail.
+  8. per thumbnail: the profile -> sRGB, then encode without EXIF, XMP or comments
+     (formats.py): GPS tags must not travel with a shared thumbnail.
+
+Whatever a hostile or broken file makes Pillow raise comes out as NotAnImage (or ImageTooLarge
+for memory): a permanent failure of that object, never an untyped error that Lambda would retry
+and dead-letter.
 """
 
 from __future__ import annotations
 
 import math
+import struct
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from io import BytesIO
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
 
-from create_thumbnail.colour import to_srgb
+from create_thumbnail.colour import to_srgb, usable_profile
 from create_thumbnail.config import Box, Encoding
 from create_thumbnail.errors import ImageTooLarge, NotAnImage
 from create_thumbnail.formats import JPEG, PNG, OutputFormat, encode, output_format
@@ -38,6 +46,20 @@ _TRANSPOSING_ORIENTATIONS = frozenset({5, 6, 7, 8})
 # 54 dB PSNR (indistinguishable) and, for a 1024 box, decodes at 1/2 (60 ms) where
 # Image.thumbnail's 2.0 misses 1/2 by 48 pixels and decodes all 12 MP (162 ms, +90 MB).
 _GAP = 1.5
+# What Pillow's decoders and EXIF parser raise on malformed files (found by the fuzz test in
+# tests/fuzz/); any of them from make_thumbnails means the bytes are not an image we can read.
+_UNDECODABLE = (
+    UnidentifiedImageError,
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    struct.error,
+    IndexError,
+    KeyError,
+    TypeError,
+    ZeroDivisionError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,15 +91,28 @@ def fit(size: tuple[int, int], box: Box) -> tuple[int, int]:
 
 
 def make_thumbnails(
-    data: bytes, boxes: Sequence[Box], max_pixels: int, encoding: Encoding = Encoding()
+    data: bytes,
+    boxes: Sequence[Box],
+    max_pixels: int,
+    encoding: Encoding = Encoding(),
+    warn: Callable[[str], None] = lambda note: None,
 ) -> list[Thumbnail]:
-    """One thumbnail per box, in the order given, all from one decode."""
+    """One thumbnail per box, in the order given, all from one decode. warn hears what was
+    made differently from the source (an ICC profile ignored), with the reason."""
     if not boxes:
         raise ValueError("no boxes to fit")
     target = output_format(sniff_format(data), encoding)
-    image, icc = load_source(data, boxes, max_pixels)
-    resized = resize_all(image, boxes)
-    return [_thumbnail(resized[box], box, icc, target, encoding) for box in boxes]
+    try:
+        image, icc = load_source(data, boxes, max_pixels)
+        icc, problem = usable_profile(icc, image.mode)
+        if problem:
+            warn(problem)
+        resized = resize_all(image, boxes)
+        return [_thumbnail(resized[box], box, icc, target, encoding) for box in boxes]
+    except MemoryError:
+        raise ImageTooLarge("ran out of memory decoding the image") from None
+    except _UNDECODABLE as error:
+        raise NotAnImage(f"could not decode the image: {type(error).__name__}: {error}") from None
 
 
 def resize_all(image: Image.Image, boxes: Sequence[Box]) -> dict[Box, Image.Image]:
@@ -119,18 +154,18 @@ def load_source(
         try:
             image = Image.open(BytesIO(data), formats=[sniff_format(data)])
             _check_pixels(image.size, max_pixels)
+            rgb16 = _is_rgb16(image)  # before _orientation: a PNG's getexif() loads it
             orientation = _orientation(image)
             if image.format == JPEG:
                 _draft(image, boxes, orientation)
             image.load()
         except Image.DecompressionBombError as error:
             raise ImageTooLarge(str(error)) from None
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
-            raise NotAnImage(f"could not decode the image: {error}") from None
     icc_profile = image.info.get("icc_profile") or None
     if orientation in range(2, 9):
         image = ImageOps.exif_transpose(image)
-    return _resampling_mode(image), icc_profile
+    low_bytes = _low_bytes(data, orientation) if rgb16 and _key(image, tuple) else None
+    return _resampling_mode(image, low_bytes), icc_profile
 
 
 def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
@@ -163,16 +198,19 @@ def _draft(image: Image.Image, boxes: Sequence[Box], orientation: int) -> None:
         image.draft(None, (math.ceil(largest_w * _GAP), math.ceil(largest_h * _GAP)))
 
 
-def _resampling_mode(image: Image.Image) -> Image.Image:
+def _resampling_mode(image: Image.Image, low_bytes: Image.Image | None = None) -> Image.Image:
     """Modes Pillow resamples well: L, LA, RGB, RGBA, CMYK. Palettes and bilevel would otherwise
     be resized nearest-neighbour, and 16-bit grey would be clipped to white by a plain convert.
-    CMYK stays CMYK so that its profile (or the naive formula) turns it into sRGB afterwards."""
+    CMYK stays CMYK so that its profile (or the naive formula) turns it into sRGB afterwards.
+    low_bytes: for a 16-bit RGB PNG with tRNS, its samples' low bytes (see _low_bytes)."""
     mode = image.mode
     transparent = image.info.get("transparency") is not None
     if mode.startswith("I;16"):
         return _high_bytes(image)
     if mode == "I":  # 16-bit samples widened to 32 bits by older decoders
         return image.point(_sixteen_to_eight_bits(), "L")
+    if low_bytes is not None:
+        return _with_key_alpha(image, low_bytes, _key(image, tuple))
     if mode in ("1", "L"):
         target = "LA" if transparent else "L"
     elif mode in ("P", "RGB"):
@@ -194,10 +232,53 @@ def _sixteen_to_eight_bits() -> list[int]:
 
 def _high_bytes(image: Image.Image) -> Image.Image:
     """16-bit grey -> 8-bit by keeping each sample's high byte (v >> 8). Costs one copy of the
-    raw bytes, where convert("I") would widen every pixel to 32 bits first."""
+    raw bytes, where convert("I") would widen every pixel to 32 bits first. A tRNS value
+    becomes alpha, matched on all 16 bits."""
     raw = image.tobytes()
-    high = raw[0::2] if image.mode == "I;16B" else raw[1::2]
-    return Image.frombytes("L", image.size, high)
+    high, low = (0, 1) if image.mode == "I;16B" else (1, 0)
+    grey = Image.frombytes("L", image.size, raw[high::2])
+    key = _key(image, int)
+    if key is None:
+        return grey
+    low_bytes = Image.frombytes("L", image.size, raw[low::2])
+    del raw
+    return _with_key_alpha(grey, low_bytes, (key,))
+
+
+def _key(image: Image.Image, kind: type) -> tuple[int, ...] | int | None:
+    """The tRNS colour of a 16-bit PNG (an int for grey, a tuple for RGB), if it has one."""
+    key = image.info.get("transparency")
+    return key if isinstance(key, kind) else None
+
+
+def _is_rgb16(image: Image.Image) -> bool:
+    """Pillow holds a 16-bit RGB PNG as 8-bit RGB; only the undecoded tile says it was 16."""
+    return image.format == PNG and image.mode == "RGB" and any(t.args == "RGB;16B" for t in image.tile)
+
+
+def _low_bytes(data: bytes, orientation: int) -> Image.Image:
+    """A 16-bit RGB PNG decoded once more for the low byte of every sample (the same stream
+    read as little-endian puts the low byte where Pillow keeps the high one), turned upright
+    as the image was."""
+    image = Image.open(BytesIO(data), formats=[PNG])
+    image.tile = [tile._replace(args="RGB;16L") for tile in image.tile]
+    image.load()
+    return ImageOps.exif_transpose(image) if orientation in range(2, 9) else image
+
+
+def _with_key_alpha(high: Image.Image, low: Image.Image, key: tuple[int, ...]) -> Image.Image:
+    """high (L or RGB, the samples' high bytes) plus alpha 0 exactly where every 16-bit sample
+    equals the key, as a PNG decoder that honours tRNS shows it. One band at a time, so that
+    at most three single-byte planes exist beside the two images."""
+    opaque_unless_all: Image.Image | None = None
+    for index, sample in enumerate(key):
+        for image, wanted in ((high, sample >> 8), (low, sample & 0xFF)):
+            match = image.getchannel(index).point([255 if value == wanted else 0 for value in range(256)])
+            opaque_unless_all = match if opaque_unless_all is None else ImageChops.multiply(opaque_unless_all, match)
+    del low
+    high.putalpha(ImageChops.invert(opaque_unless_all))  # L -> LA, RGB -> RGBA, in place
+    high.info.pop("transparency", None)
+    return high
 
 
 def _resize(image: Image.Image, size: tuple[int, int]) -> Image.Image:

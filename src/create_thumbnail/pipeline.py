@@ -86,6 +86,7 @@ class Outcome:
     error: ThumbnailError | None = field(default=None, repr=False)
     receipt: str | None = None  # the SQS message, SNS message or Batch Operations task
     removed: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # made, but not quite as the source was (a profile ignored)
 
     def as_dict(self) -> dict[str, Any]:
         reply: dict[str, Any] = {"bucket": self.bucket, "key": self.key, "status": self.status}
@@ -97,6 +98,8 @@ class Outcome:
             reply["thumbnails"] = [asdict(written) for written in self.thumbnails]
         if self.removed:
             reply["removed"] = list(self.removed)
+        if self.warnings:
+            reply["warnings"] = list(self.warnings)
         reply["ms"] = round(self.ms, 1)
         return reply
 
@@ -274,8 +277,10 @@ def _thumbnail_key(
     read, data = read_source(ref, settings, storage)
     if not data:
         return Outcome(ref.bucket, ref.key, "skipped", "empty object (0 bytes)", 0, ms=_ms(started))
-    written = []
-    thumbnails = make_thumbnails(data, settings.sizes, settings.max_source_pixels, settings.encoding)
+    written, warnings = [], []
+    thumbnails = make_thumbnails(
+        data, settings.sizes, settings.max_source_pixels, settings.encoding, warn=warnings.append
+    )
     keys = [destination_key(ref.key, thumbnail.box, thumbnail.extensions) for thumbnail in thumbnails]
     for key, thumbnail in zip(keys, thumbnails, strict=True):
         metadata = thumbnail_metadata(read, thumbnail.box, settings.encoding)
@@ -283,7 +288,9 @@ def _thumbnail_key(
         written.append(
             Written(key, thumbnail.width, thumbnail.height, len(thumbnail.data), thumbnail.content_type)
         )
-    return Outcome(ref.bucket, ref.key, "created", None, len(data), tuple(written), _ms(started))
+    return Outcome(
+        ref.bucket, ref.key, "created", None, len(data), tuple(written), _ms(started), warnings=tuple(warnings)
+    )
 
 
 def read_source(ref: ObjectRef, settings: Settings, storage: Storage) -> tuple[ObjectRef, bytes]:
@@ -389,6 +396,9 @@ def _log(index: int, outcome: Outcome, settings: Settings) -> None:
         fields["source_bytes"] = outcome.source_bytes
     fields["ms"] = round(outcome.ms, 1)
     getattr(logger, _LOG_LEVEL[outcome.status])(_LOG_MESSAGE[outcome.status], extra=fields)
+    for warning in outcome.warnings:
+        logger.warning("made with a warning", extra={"record": index, "bucket": outcome.bucket,
+                                                     "key": outcome.key, "reason": warning})
 
 
 def _ms(started: float) -> float:

@@ -14,6 +14,8 @@ from local_run.embedded_s3 import environment
 from local_run.s3_events import put_event, put_record
 from tests.integration.uploads import keys, upload
 from local_run.grid import source_bytes
+from local_run.icc_profiles import ADOBE_RGB, reclassified, rgb_profile
+from local_run.samples import encode, photo
 
 
 def test_multi_record_event_writes_one_thumbnail_per_image_and_size(s3, buckets, handler, lambda_context):
@@ -104,3 +106,14 @@ def test_the_client_uses_the_sdk_endpoint_variable(s3_endpoint, handler):
     assert os.environ["AWS_ENDPOINT_URL"] == s3_endpoint
     assert app.wiring()[1]._client.meta.endpoint_url == s3_endpoint
 
+
+def test_an_unusable_profile_is_logged_as_a_warning_naming_the_object(
+    s3, buckets, handler, lambda_context, function_log
+):
+    icc = reclassified(rgb_profile("Adobe RGB (1998)", ADOBE_RGB), b"abst")
+    data = encode(photo((300, 200)), "JPEG", icc_profile=icc)
+    reply = handler(put_event(upload(s3, buckets.source, "abstract.jpg", data)), lambda_context)
+    assert reply["records"][0]["status"] == "created"
+    [line] = [line for line in function_log() if line["message"] == "made with a warning"]
+    assert (line["level"], line["key"]) == ("WARNING", "abstract.jpg")
+    assert line["reason"].endswith("a 'abst' profile describes no device's colours")

@@ -12,15 +12,23 @@ from PIL import Image, ImageCms
 from create_thumbnail.config import Box
 from create_thumbnail.imaging import make_thumbnails
 from local_run.samples import encode
-from local_run.icc_profiles import ADOBE_RGB, PROPHOTO_RGB, cmyk_profile, grey_profile, rgb_profile
+from local_run.icc_profiles import (
+    ADOBE_RGB,
+    PROPHOTO_RGB,
+    cmyk_profile,
+    grey_profile,
+    reclassified,
+    rgb_profile,
+    tagless_rgb_profile,
+)
 from local_run.grid import decode
 
 BOX = Box(64, 64)
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
-def _thumbnail(data: bytes) -> Image.Image:
-    [thumbnail] = make_thumbnails(data, [BOX], 50_000_000)
+def _thumbnail(data: bytes, warnings: list[str] | None = None) -> Image.Image:
+    [thumbnail] = make_thumbnails(data, [BOX], 50_000_000, warn=(warnings if warnings is not None else []).append)
     image = decode(thumbnail.data)
     assert "icc_profile" not in image.info, "a thumbnail carries no profile: its pixels are sRGB"
     return image
@@ -92,22 +100,39 @@ def test_cmyk_profile_colours_follow_the_profile_not_the_naive_formula():
     assert _close(pixel, _truth((0, 0, 0, 128), "CMYK", icc), 6)
 
 
-@pytest.mark.parametrize(
-    "icc", [b"junk", b"\x00" * 200, rgb_profile("Adobe RGB (1998)", ADOBE_RGB)[:100]], ids=["junk", "zeros", "truncated"]
-)
-def test_unparseable_profile_is_ignored_not_fatal(icc):
-    data = encode(Image.new("RGB", (200, 100), (40, 160, 90)), "JPEG", icc_profile=icc, quality=95)
-    assert _close(_thumbnail(data).getpixel((32, 16)), (40, 160, 90), 4)
+ADOBE = rgb_profile("Adobe RGB (1998)", ADOBE_RGB)
+UNUSABLE = {
+    "junk": (b"junk", "RGB", "it cannot be parsed"),
+    "zeros": (b"\x00" * 200, "RGB", "it cannot be parsed"),
+    "truncated": (ADOBE[:100], "RGB", "it cannot be parsed"),
+    "device-link": (reclassified(ADOBE, b"link"), "RGB", "a 'link' profile describes no device's colours"),
+    "abstract": (reclassified(ADOBE, b"abst"), "RGB", "a 'abst' profile describes no device's colours"),
+    "cmyk-on-rgb": (cmyk_profile(), "RGB", "a CMYK profile does not describe RGB pixels"),
+    "grey-on-rgb": (grey_profile(), "RGB", "a GRAY profile does not describe RGB pixels"),
+    "rgb-on-grey": (ADOBE, "L", "a RGB profile does not describe L pixels"),
+    "rgb-on-cmyk": (ADOBE, "CMYK", "a RGB profile does not describe CMYK pixels"),
+    "no-colorants": (tagless_rgb_profile(), "RGB", "LittleCMS cannot build a transform from it"),
+}
+COLOURS = {"RGB": (40, 160, 90), "L": 90, "CMYK": (0, 255, 255, 0)}
 
 
-def test_srgb_profile_leaves_pixels_alone():
+@pytest.mark.parametrize("case", UNUSABLE)
+def test_an_unusable_profile_is_ignored_with_the_reason_and_the_image_made_untagged(case):
+    """As a browser does: the pixels are taken as sRGB (CMYK by the naive formula)."""
+    icc, mode, reason = UNUSABLE[case]
+    source = Image.new(mode, (200, 100), COLOURS[mode])
+    warnings: list[str] = []
+    got = _thumbnail(encode(source, "JPEG", icc_profile=icc, quality=95), warnings)
+    untagged = _thumbnail(encode(source, "JPEG", quality=95))
+    assert got.tobytes() == untagged.tobytes()
+    [warning] = warnings
+    assert warning.startswith(f"ICC profile ignored, image made as untagged sRGB: {reason}"), warning
+
+
+def test_srgb_profile_leaves_pixels_alone_and_says_nothing():
     icc = SRGB.tobytes()
-    with_icc = _thumbnail(encode(Image.new("RGB", (200, 100), (40, 160, 90)), "PNG", icc_profile=icc))
+    warnings: list[str] = []
+    with_icc = _thumbnail(encode(Image.new("RGB", (200, 100), (40, 160, 90)), "PNG", icc_profile=icc), warnings)
     without = _thumbnail(encode(Image.new("RGB", (200, 100), (40, 160, 90)), "PNG"))
     assert with_icc.tobytes() == without.tobytes()
-
-
-def test_profile_for_another_colour_space_is_not_applied():
-    """A grey profile on RGB pixels describes nothing here: leave the pixels as they are."""
-    data = encode(Image.new("RGB", (200, 100), (40, 160, 90)), "PNG", icc_profile=grey_profile())
-    assert _close(_thumbnail(data).getpixel((32, 16)), (40, 160, 90), 1)
+    assert warnings == []

@@ -3,13 +3,16 @@ aspect ratio, uprightness (the marker block back in the top-left), mode and meta
 
 from __future__ import annotations
 
+import struct
+import zlib
+
 import pytest
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
 from create_thumbnail.config import Box
 from create_thumbnail.errors import ImageTooLarge, NotAnImage
 from create_thumbnail.imaging import _resampling_mode, fit, load_source, make_thumbnails, sniff_format
-from local_run.samples import encode, photo, store_with_orientation
+from local_run.samples import encode, photo, png_chunk, store_with_orientation
 from tests.corpus import broken_exif_jpeg, png_declaring
 from local_run.grid import GRID_SOURCES, TRANSPARENT, decode, source_bytes, upright
 
@@ -57,9 +60,14 @@ def test_thumbnail_fits_keeps_aspect_and_stands_upright(orientation, image_forma
 def _assert_same_picture(image: Image.Image, mode: str, size: tuple[int, int]) -> None:
     """Visibly the same picture: close, pixel by pixel, to the upright source scaled directly."""
     source = upright(mode.removesuffix("+icc"), size)
-    if mode == "I;16":  # what a viewer shows: 16-bit values scaled to 8 bits
+    if mode.startswith("I;16"):  # what a viewer shows: 16-bit values scaled to 8 bits
         source = source.convert("I").point(lambda value: value / 256).convert("L")
-    reference = source.convert("RGBA").resize(image.size, Image.Resampling.BOX)
+    reference = source.convert("RGBA")
+    if mode.endswith("+tRNS"):  # the background (the bottom-right pixel) is the tRNS key
+        rgb = source.convert("RGB")
+        key = rgb.getpixel((size[0] - 1, size[1] - 1))
+        reference.putalpha(Image.frombytes("L", size, bytes(0 if p == key else 255 for p in rgb.get_flattened_data())))
+    reference = reference.resize(image.size, Image.Resampling.BOX)
     got = image.convert("RGBA")
     if mode not in TRANSPARENT:  # compare colour where it is visible
         reference, got = reference.convert("RGB"), got.convert("RGB")
@@ -104,6 +112,28 @@ def test_every_sixteen_bit_layout_keeps_the_high_byte(mode):
     image.putpixel((0, 0), 5000)
     converted = _resampling_mode(image)
     assert [converted.getpixel((x, 0)) for x in range(4)] == [19, 234, 234, 234]
+
+
+def test_sixteen_bit_grey_trns_is_matched_on_all_sixteen_bits():
+    """tRNS names one exact 16-bit value: 0x1234 is transparent, 0x1299 (same high byte) not."""
+    image = Image.new("I;16", (3, 1))
+    image.putdata([0x1234, 0x1299, 0xFFFF])
+    [thumbnail] = make_thumbnails(encode(image, "PNG", transparency=0x1234), [BOX], MAX_PIXELS)
+    assert list(decode(thumbnail.data).get_flattened_data()) == [(0x12, 0), (0x12, 255), (0xFF, 255)]
+
+
+def test_sixteen_bit_rgb_trns_is_matched_on_all_sixteen_bits():
+    """The key (0x1234, 0x0056, 0xFFFF); a pixel differing only in a low byte stays opaque."""
+    rows = [(0x1234, 0x0056, 0xFFFF), (0x1234, 0x0057, 0xFFFF), (0, 0, 0)]
+    ihdr = struct.pack(">IIBBBBB", 3, 1, 16, 2, 0, 0, 0)
+    pixels = b"\x00" + b"".join(struct.pack(">HHH", *pixel) for pixel in rows)
+    data = b"\x89PNG\r\n\x1a\n" + b"".join([
+        png_chunk(b"IHDR", ihdr), png_chunk(b"tRNS", struct.pack(">HHH", *rows[0])),
+        png_chunk(b"IDAT", zlib.compress(pixels)), png_chunk(b"IEND", b""),
+    ])  # fmt: skip
+    [thumbnail] = make_thumbnails(data, [BOX], MAX_PIXELS)
+    alphas = [pixel[3] for pixel in decode(thumbnail.data).get_flattened_data()]
+    assert alphas == [0, 255, 255]
 
 
 def test_palette_png_is_resampled_smoothly_not_nearest_neighbour():

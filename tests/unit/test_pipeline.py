@@ -13,6 +13,8 @@ from create_thumbnail.errors import DeadlineExceeded, InvalidEvent, StorageUnava
 from create_thumbnail.events import ObjectRef
 from create_thumbnail.pipeline import handle_event
 from local_run.grid import decode, source_bytes
+from local_run.icc_profiles import ADOBE_RGB, reclassified, rgb_profile
+from local_run.samples import encode, photo
 from local_run.s3_events import load_event, put_event, put_record
 from tests.fakes import InMemoryStorage
 
@@ -285,3 +287,10 @@ def test_payload_that_is_not_an_s3_event_is_rejected():
     with pytest.raises(InvalidEvent):
         handle_event({"detail-type": "Object Created"}, SETTINGS, InMemoryStorage())
 
+
+def test_an_ignored_profile_is_a_warning_in_the_reply_not_a_failure(storage):
+    data = encode(photo((300, 200)), "JPEG", icc_profile=reclassified(rgb_profile("Adobe RGB (1998)", ADOBE_RGB), b"link"))
+    [outcome] = handle_event(put_event(storage.upload(SOURCE, "a.jpg", data)), SETTINGS, storage).outcomes
+    assert outcome.status == "created"
+    [warning] = outcome.as_dict()["warnings"]
+    assert warning == "ICC profile ignored, image made as untagged sRGB: a 'link' profile describes no device's colours"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from local_run.samples import encode, store_with_orientation
+from local_run.samples import encode, rgb16_png, sixteen_bits, store_with_orientation
 from local_run.icc_profiles import cmyk_profile
 
 # (background, marker) per mode, far apart so resampling blur cannot confuse them.
@@ -21,8 +21,11 @@ COLOURS: dict[str, tuple[object, object]] = {
     "RGBA": ((0, 0, 0, 0), (220, 30, 30, 255)),
     "CMYK": ((10, 10, 40, 0), (20, 220, 220, 10)),
     "I;16": (60000, 5000),
+    # 16-bit PNGs whose tRNS key is the background: it must come out transparent.
+    "I;16+tRNS": (60000, 5000),
+    "RGB16+tRNS": ((240, 240, 200), (220, 30, 30)),
 }
-TRANSPARENT = {"LA", "RGBA", "P+alpha"}
+TRANSPARENT = {"LA", "RGBA", "P+alpha", "I;16+tRNS", "RGB16+tRNS"}
 
 
 def upright(mode: str, size: tuple[int, int]) -> Image.Image:
@@ -35,7 +38,7 @@ def upright(mode: str, size: tuple[int, int]) -> Image.Image:
         _draw_marker(image, 1)
         return image
     background, marker = COLOURS[mode]
-    image = Image.new(mode, size, background)
+    image = Image.new({"I;16+tRNS": "I;16", "RGB16+tRNS": "RGB"}.get(mode, mode), size, background)
     _draw_marker(image, marker)
     return image
 
@@ -47,9 +50,15 @@ def _draw_marker(image: Image.Image, fill: object) -> None:
 
 def source_bytes(mode: str, size: tuple[int, int], image_format: str, orientation: int = 1) -> bytes:
     """Encoded as a camera or editor would: pixels stored turned, EXIF saying how to fix them.
-    'CMYK+icc' is CMYK with an embedded (naive) CMYK printer profile."""
+    'CMYK+icc' is CMYK with an embedded (naive) CMYK printer profile; '+tRNS' modes are 16-bit
+    PNGs whose background colour is their tRNS key."""
     stored, exif = store_with_orientation(upright(mode.removesuffix("+icc"), size), orientation)
+    if mode == "RGB16+tRNS":
+        key = tuple(sixteen_bits(value) for value in COLOURS[mode][0])
+        return rgb16_png(stored, key, exif if orientation != 1 else None)
     options: dict[str, object] = {"exif": exif} if orientation != 1 else {}
+    if mode == "I;16+tRNS":
+        options["transparency"] = COLOURS[mode][0]
     if mode == "CMYK+icc":
         options["icc_profile"] = cmyk_profile()
     if mode == "P+alpha":
@@ -67,7 +76,7 @@ def decode(data: bytes) -> Image.Image:
 
 # Every (format, mode) the imaging grid covers: tests/unit/test_imaging.py and the contact sheet.
 GRID_SOURCES = [("JPEG", m) for m in ("L", "RGB", "CMYK", "CMYK+icc")] + [
-    ("PNG", m) for m in ("1", "L", "LA", "P", "P+alpha", "RGB", "RGBA", "I;16")
+    ("PNG", m) for m in ("1", "L", "LA", "P", "P+alpha", "RGB", "RGBA", "I;16", "I;16+tRNS", "RGB16+tRNS")
 ]
 
 

@@ -106,6 +106,18 @@ def cmyk_profile() -> bytes:
     ])  # fmt: skip
 
 
+def reclassified(icc: bytes, device_class: bytes) -> bytes:
+    """icc with another device class in its header: b"link" (a device link) or b"abst" (an
+    abstract profile) cannot be an image's input profile, whatever its tags."""
+    return icc[:12] + device_class + icc[16:]
+
+
+def tagless_rgb_profile() -> bytes:
+    """A display RGB profile that parses but has no colorants or curves: LittleCMS cannot build
+    a transform from it."""
+    return _profile(b"mntr", b"RGB ", b"XYZ ", [(b"desc", _desc("No colorants")), (b"wtpt", _xyz(D50))])
+
+
 def _srgb_to_lab(rgb: Sequence[float]) -> tuple[float, float, float]:
     linear = [v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in rgb]
     matrix = ((0.4361, 0.3851, 0.1431), (0.2225, 0.7169, 0.0606), (0.0139, 0.0971, 0.7141))

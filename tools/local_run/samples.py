@@ -7,6 +7,8 @@ so a wrongly oriented thumbnail is obvious at a glance and checkable by a pixel.
 from __future__ import annotations
 
 import random
+import struct
+import zlib
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Literal
@@ -74,6 +76,37 @@ def encode(image: Image.Image, image_format: str, **options: object) -> bytes:
     buffer = BytesIO()
     image.save(buffer, format=image_format, **options)
     return buffer.getvalue()
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    """One PNG chunk: length, type, body, CRC over type and body."""
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def sixteen_bits(value: int) -> int:
+    """v -> a 16-bit sample whose high byte is v and whose low byte differs from it, so that a
+    reader comparing only one of the two bytes with a tRNS key is caught out."""
+    return value << 8 | (value ^ 0xA5)
+
+
+def rgb16_png(image: Image.Image, key: tuple[int, int, int] | None = None, exif: Image.Exif | None = None) -> bytes:
+    """An 8-bit RGB image written as a 16-bit RGB PNG, each sample v as sixteen_bits(v), with a
+    tRNS colour key given in 16 bits, and EXIF in an eXIf chunk. Pillow writes no 16-bit RGB
+    PNG, and reads one back as 8-bit RGB."""
+    width, height = image.size
+    row_bytes = 3 * width
+    raw = image.convert("RGB").tobytes()
+    rows = b"".join(
+        b"\x00" + b"".join(struct.pack(">H", sixteen_bits(value)) for value in raw[y * row_bytes : (y + 1) * row_bytes])
+        for y in range(height)
+    )
+    chunks = [png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0))]
+    if key is not None:
+        chunks.append(png_chunk(b"tRNS", struct.pack(">HHH", *key)))
+    if exif is not None:
+        chunks.append(png_chunk(b"eXIf", exif.tobytes()))
+    chunks += [png_chunk(b"IDAT", zlib.compress(rows)), png_chunk(b"IEND", b"")]
+    return b"\x89PNG\r\n\x1a\n" + b"".join(chunks)
 
 
 def transparent_logo(size: tuple[int, int] = (1200, 800)) -> Image.Image:
