@@ -24,6 +24,9 @@ WEBP_QUALITY = "WEBP_QUALITY"
 AVIF_QUALITY = "AVIF_QUALITY"
 PNG_COMPRESS_LEVEL = "PNG_COMPRESS_LEVEL"
 THUMBNAIL_BACKGROUND = "THUMBNAIL_BACKGROUND"
+# Set by Lambda from the function's MemorySize (and by thumbnail-local's emulator from the
+# template's): the memory budget for decoding is derived from it.
+FUNCTION_MEMORY_SIZE = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
 
 DEFAULT_SIZES = "256x256"
 # A 12 MP phone JPEG is 3-8 MB; 50 MiB leaves room for large PNGs without letting a multi-GB
@@ -37,6 +40,9 @@ DEFAULT_MAX_SOURCE_PIXELS = 50_000_000
 # measured (a 50 MP PNG: ~1.1 s on the benchmark host, ~2 s at 1024 MB) fits five times over,
 # and it is a sixth of template.yaml's 60 s Timeout. What is not started is left for the retry.
 DEFAULT_DEADLINE_MARGIN_MS = 10_000
+# template.yaml's MemorySize: what the budget assumes where Lambda does not say (tests, the
+# in-process demo).
+DEFAULT_MEMORY_MB = 1024
 MAX_BOX_SIDE = 4096
 
 OUTPUT_FORMATS = ("source", "jpeg", "png", "webp", "avif")
@@ -95,6 +101,7 @@ class Settings:
     max_source_pixels: int = DEFAULT_MAX_SOURCE_PIXELS
     deadline_margin_ms: int = DEFAULT_DEADLINE_MARGIN_MS
     encoding: Encoding = Encoding()
+    memory_mb: int = DEFAULT_MEMORY_MB
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -112,6 +119,7 @@ class Settings:
                 DEADLINE_MARGIN_MS, env.get(DEADLINE_MARGIN_MS), DEFAULT_DEADLINE_MARGIN_MS
             ),
             encoding=Encoding.from_env(env),
+            memory_mb=parse_int_in(FUNCTION_MEMORY_SIZE, env.get(FUNCTION_MEMORY_SIZE), 128, 10_240, DEFAULT_MEMORY_MB),
         )
 
 

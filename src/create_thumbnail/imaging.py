@@ -27,11 +27,12 @@ import struct
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from io import BytesIO
 
 from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
 
+from create_thumbnail.budget import Budget, Header, check_memory, check_scans, check_shape, estimate_peak
 from create_thumbnail.colour import to_srgb, usable_profile
 from create_thumbnail.config import Box, Encoding
 from create_thumbnail.errors import ImageTooLarge, NotAnImage
@@ -39,7 +40,8 @@ from create_thumbnail.formats import JPEG, PNG, OutputFormat, encode, output_for
 
 _MAGIC = ((b"\xff\xd8\xff", JPEG), (b"\x89PNG\r\n\x1a\n", PNG))
 _ORIENTATION_TAG = 0x0112
-_TRANSPOSING_ORIENTATIONS = frozenset({5, 6, 7, 8})
+_TRANSPOSING = range(2, 9)  # orientations exif_transpose acts on
+_TRANSPOSING_ORIENTATIONS = frozenset({5, 6, 7, 8})  # those that swap width and height
 # Never resample from fewer than this many times the target's pixels per side: JPEG draft decodes
 # at 1/2, 1/4 or 1/8 scale down to it, and smaller boxes are cut from larger renditions down to
 # it; the resample does the rest. Measured on a 12 MP photo against a full decode + LANCZOS: 1.5 gives
@@ -96,14 +98,16 @@ def make_thumbnails(
     max_pixels: int,
     encoding: Encoding = Encoding(),
     warn: Callable[[str], None] = lambda note: None,
+    budget: Budget = Budget(None),
 ) -> list[Thumbnail]:
     """One thumbnail per box, in the order given, all from one decode. warn hears what was
-    made differently from the source (an ICC profile ignored), with the reason."""
+    made differently from the source (an ICC profile ignored), with the reason; budget is the
+    memory decoding may take (Budget(None): no limit but max_pixels)."""
     if not boxes:
         raise ValueError("no boxes to fit")
     target = output_format(sniff_format(data), encoding)
     try:
-        image, icc = load_source(data, boxes, max_pixels)
+        image, icc = load_source(data, boxes, max_pixels, budget)
         icc, problem = usable_profile(icc, image.mode)
         if problem:
             warn(problem)
@@ -143,29 +147,43 @@ def _thumbnail(
 
 
 def load_source(
-    data: bytes, boxes: Sequence[Box], max_pixels: int
+    data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget = Budget(None)
 ) -> tuple[Image.Image, bytes | None]:
     """Decoded (scaled down by JPEG draft as far as the largest box allows), upright, in a mode
-    fit for resampling; plus the embedded ICC profile, which still describes these pixels."""
+    fit for resampling; plus the embedded ICC profile, which still describes these pixels.
+    Nothing is decoded before the header shows that the image fits the limits and the budget."""
     with warnings.catch_warnings():
         # Our own max_pixels check below replaces Pillow's warning; its hard error (at twice
         # Image.MAX_IMAGE_PIXELS) still fires inside open() and is caught as too large.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             image = Image.open(BytesIO(data), formats=[sniff_format(data)])
-            _check_pixels(image.size, max_pixels)
-            rgb16 = _is_rgb16(image)  # before _orientation: a PNG's getexif() loads it
-            orientation = _orientation(image)
+            header = _check_header(image, data, max_pixels)
+            orientation = _orientation(image, decode=False)
             if image.format == JPEG:
                 _draft(image, boxes, orientation)
+            estimate = partial(estimate_peak, header, image.size, boxes)
+            check_memory(estimate(orientation in _TRANSPOSING), budget, held=len(data))
             image.load()
         except Image.DecompressionBombError as error:
             raise ImageTooLarge(str(error)) from None
+    if (late := _orientation(image, decode=True)) != orientation:  # a PNG's eXIf after its pixels
+        orientation = late
+        check_memory(estimate(orientation in _TRANSPOSING), budget, held=len(data))
     icc_profile = image.info.get("icc_profile") or None
-    if orientation in range(2, 9):
+    if orientation in _TRANSPOSING:
         image = ImageOps.exif_transpose(image)
-    low_bytes = _low_bytes(data, orientation) if rgb16 and _key(image, tuple) else None
+    low_bytes = _low_bytes(data, orientation) if header.path == "RGB16+alpha" else None
     return _resampling_mode(image, low_bytes), icc_profile
+
+
+def _check_header(image: Image.Image, data: bytes, max_pixels: int) -> Header:
+    """Shape, pixel count and scans, then what the header says decoding will cost."""
+    check_shape(image.size)
+    _check_pixels(image.size, max_pixels)
+    if image.format == JPEG:
+        check_scans(data, image.size)
+    return Header.of(image, sixteen_bit_rgb=_is_rgb16(image))
 
 
 def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
@@ -176,8 +194,12 @@ def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
         )
 
 
-def _orientation(image: Image.Image) -> int:
-    """EXIF orientation, 1 when absent or unreadable: a broken EXIF block is not a broken image."""
+def _orientation(image: Image.Image, decode: bool) -> int:
+    """EXIF orientation, 1 when absent or unreadable: a broken EXIF block is not a broken image.
+    A PNG's getexif() decodes the image to look for an eXIf chunk after the pixels: without
+    decode, only one before them is read."""
+    if not decode and image.format == PNG and "exif" not in image.info:
+        return 1
     try:
         value = image.getexif().get(_ORIENTATION_TAG, 1)
     except Exception:  # noqa: BLE001 - Pillow raises many types for malformed EXIF

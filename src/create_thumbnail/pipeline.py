@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
 
+from create_thumbnail.budget import Budget
 from create_thumbnail.config import Settings
 from create_thumbnail.errors import (
     DeadlineExceeded,
@@ -278,8 +279,9 @@ def _thumbnail_key(
     if not data:
         return Outcome(ref.bucket, ref.key, "skipped", "empty object (0 bytes)", 0, ms=_ms(started))
     written, warnings = [], []
+    budget = Budget.for_memory(settings.memory_mb)
     thumbnails = make_thumbnails(
-        data, settings.sizes, settings.max_source_pixels, settings.encoding, warn=warnings.append
+        data, settings.sizes, settings.max_source_pixels, settings.encoding, warnings.append, budget
     )
     keys = [destination_key(ref.key, thumbnail.box, thumbnail.extensions) for thumbnail in thumbnails]
     for key, thumbnail in zip(keys, thumbnails, strict=True):

@@ -1,0 +1,186 @@
+"""What decoding an image will cost, told from its header before a pixel is decoded.
+
+A pixel count alone is the wrong limit: memory per pixel depends on the path an image takes
+(1 to 4 bytes a pixel as decoded, a mode conversion, the premultiplied copy Pillow resizes
+alpha with, the whole-image coefficient buffer of a progressive JPEG), and time on the number
+of scans of a progressive JPEG (each scan walks every block, however little it carries: 20,000
+near-empty scans hold a 7000 x 7000 JPEG of 400 KB for minutes). So, from the header:
+
+- shapes no camera or editor makes (a side over 65,535 pixels, an aspect ratio beyond
+  1:10,000) are refused outright: a one-pixel-high image defeats every reduction step, and
+  PNG's row buffers grow with the width;
+- a JPEG with more scans than MAX_SCANS, or whose scans would walk more than
+  MAX_SCAN_PIXELS pixels in all, is refused;
+- the peak memory of the image's path is estimated from a table of bytes per pixel measured
+  for each path (README, "Memory budget"; benchmarks/budget_bench.py prints the measurement
+  beside the estimate) and refused when over the budget, which is the function's memory less
+  what the runtime itself holds.
+
+Every refusal is ImageTooLarge, a permanent failure: the same bytes cannot fit next time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PIL import Image
+
+from create_thumbnail.config import Box
+from create_thumbnail.errors import ImageTooLarge
+
+MAX_SIDE = 65_535
+MAX_ASPECT = 10_000
+# Scans of a progressive JPEG: 10 from libjpeg's default script and from Pillow, up to ~20 from
+# mozjpeg's optimised scans; 100 leaves room for any encoder yet stops the scan bomb.
+MAX_SCANS = 100
+# Each scan walks the whole coefficient buffer: ~0.7 ns a pixel here (a 49 MP JPEG: 36 ms a
+# scan). 2e9 scan-pixels is ~1.5 s here (~2.5 s at 1024 MB on Lambda): 40 scans of a 50 MP photo,
+# twice what any encoder writes, and the full 100 at 20 MP and below.
+MAX_SCAN_PIXELS = 2_000_000_000
+# What the runtime holds besides the image: Python, boto3, Pillow, Powertools, the S3 client and
+# its buffers (Lambda reports 57-72 MB Max Memory Used for a small image) plus room to spare.
+RUNTIME_RESERVE_MB = 100
+# Pillow's own allocations beside the pixels (decoder state, zlib window, row buffers).
+_FIXED_BYTES = 8 * 1024 * 1024
+_MB = 1024 * 1024
+
+# Peak bytes per decoded pixel for each path, measured on 12 MP images with one small box
+# (benchmarks/budget_bench.py), rounded up: the decoded image, its mode conversion, and the
+# premultiplied copy Pillow makes to resize alpha (another 4 bytes a pixel).
+_PATH_BYTES_PER_PIXEL = {
+    "1": 2.1,  # 1 byte a pixel as decoded, converted to L
+    "L": 1.1,
+    "L+alpha": 8.3,  # L or LA (stored 4 bytes a pixel) -> LA, premultiplied to resize
+    "P": 5.1,  # P -> RGB
+    "P+alpha": 8.3,
+    "RGB": 4.3,  # Pillow stores RGB in 4 bytes a pixel
+    "RGB+alpha": 8.3,
+    "CMYK": 4.3,
+    "I;16": 6.1,  # 2 bytes, their copy, the high bytes, the L image
+    "I;16+alpha": 12.1,  # the low bytes too, the tRNS match planes, then the LA path
+    "RGB16+alpha": 12.1,  # a second decode for the low bytes, the match planes, then RGBA
+}
+# A progressive (or multi-scan) JPEG holds every DCT coefficient of the image while decoding, at
+# full size whatever the draft scale: 2 bytes per sample of each component, 64 to a block.
+_COEFFICIENT_BYTES = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """Peak bytes an image may take to decode and resize; None: no memory budget."""
+
+    bytes: int | None
+
+    @classmethod
+    def for_memory(cls, memory_mb: int) -> Budget:
+        return cls(max(0, memory_mb - RUNTIME_RESERVE_MB) * _MB)
+
+
+def check_shape(size: tuple[int, int]) -> None:
+    width, height = size
+    if width < 1 or height < 1:
+        raise ImageTooLarge(f"{width}x{height} has no pixels")
+    if max(width, height) > MAX_SIDE:
+        raise ImageTooLarge(f"{width}x{height}: a side over {MAX_SIDE:,} pixels")
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise ImageTooLarge(f"{width}x{height}: an aspect ratio beyond 1:{MAX_ASPECT:,}")
+
+
+def count_scans(data: bytes) -> int:
+    """Start-of-scan markers of a JPEG. The header segments are walked by their lengths; from
+    the first scan on, 0xFF in entropy-coded data is always followed by 0x00 or a marker, so
+    every FF DA is a scan (or lies in a table between scans: an upper bound, never less)."""
+    position = 2
+    while position + 4 <= len(data) and data[position] == 0xFF:
+        marker = data[position + 1]
+        if marker == 0xDA:
+            return data.count(b"\xff\xda", position)
+        if marker == 0xFF:  # fill byte
+            position += 1
+            continue
+        position += 2 + int.from_bytes(data[position + 2 : position + 4], "big")
+    return 0
+
+
+def check_scans(data: bytes, size: tuple[int, int]) -> None:
+    scans = count_scans(data)
+    if scans > MAX_SCANS:
+        raise ImageTooLarge(f"a JPEG of {scans:,} scans, over the limit of {MAX_SCANS} scans")
+    walked = scans * size[0] * size[1]
+    if walked > MAX_SCAN_PIXELS:
+        raise ImageTooLarge(
+            f"{scans} scans of {size[0]}x{size[1]} pixels walk {walked:,} pixels, over the "
+            f"limit of {MAX_SCAN_PIXELS:,} (a progressive JPEG decodes every scan in full)"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """What an opened, undecoded image says about the cost of decoding it."""
+
+    path: str  # a row of _PATH_BYTES_PER_PIXEL
+    coefficient_bytes: int  # a progressive JPEG's whole-image coefficient buffer; 0 otherwise
+
+    @classmethod
+    def of(cls, image: Image.Image, sixteen_bit_rgb: bool) -> Header:
+        """Read before JPEG draft: the coefficient buffer is at the full size, whatever the
+        scale the pixels are then decoded at."""
+        progressive = image.format == "JPEG" and bool(image.info.get("progressive") or image.info.get("progression"))
+        return cls(_path(image, sixteen_bit_rgb), math.ceil(_coefficients(image)) if progressive else 0)
+
+
+def _path(image: Image.Image, sixteen_bit_rgb: bool) -> str:
+    alpha = image.info.get("transparency") is not None or image.mode in ("LA", "PA", "RGBA")
+    if image.mode.startswith("I;16") or image.mode == "I":
+        return "I;16+alpha" if alpha else "I;16"
+    if sixteen_bit_rgb and alpha:
+        return "RGB16+alpha"
+    base = {"1": "1", "L": "L", "LA": "L", "P": "P", "PA": "P", "RGBA": "RGB", "CMYK": "CMYK"}
+    path = base.get(image.mode, "RGB")
+    return f"{path}+alpha" if alpha and path in ("L", "P", "RGB") else path
+
+
+def estimate_peak(header: Header, size: tuple[int, int], boxes: Sequence[Box], transposes: bool) -> int:
+    """Peak bytes that decoding at size (after JPEG draft) and resizing will add."""
+    width, height = size
+    pixels = width * height
+    peak = _PATH_BYTES_PER_PIXEL[header.path] * pixels + _FIXED_BYTES + header.coefficient_bytes
+    if transposes:  # exif_transpose copies the decoded image
+        decoded = 2 if header.path.startswith("I;16") else 1 if header.path in ("1", "L", "P") else 4
+        peak += decoded * pixels
+    return math.ceil(peak + _resize_intermediate(size, boxes))
+
+
+def check_memory(estimate: int, budget: Budget, held: int) -> None:
+    """held: bytes the caller already holds for this image (the compressed data)."""
+    if budget.bytes is not None and estimate + held > budget.bytes:
+        raise ImageTooLarge(
+            f"decoding would take about {(estimate + held) / _MB:,.0f} MB, over the budget of "
+            f"{budget.bytes / _MB:,.0f} MB (the function's memory less {RUNTIME_RESERVE_MB} MB "
+            "for the runtime)"
+        )
+
+
+def _resize_intermediate(size: tuple[int, int], boxes: Sequence[Box]) -> float:
+    """Pillow resizes the largest box in two passes after an integer reduce() (reducing_gap 3):
+    the reduced copy, then a horizontal pass of the target's width by the reduced height."""
+    width, height = size
+    largest = max(boxes, key=lambda box: box.width * box.height)
+    scale = min(largest.width / width, largest.height / height, 1)
+    target_w, target_h = max(1, round(width * scale)), max(1, round(height * scale))
+    factor_x, factor_y = max(1, int(width / target_w / 3)), max(1, int(height / target_h / 3))
+    reduced = width * height / (factor_x * factor_y) if factor_x * factor_y > 1 else 0
+    return 4 * (reduced + target_w * height / factor_y + target_w * target_h)
+
+
+def _coefficients(image: Image.Image) -> float:
+    """The coefficient buffer at the JPEG's full size: per component, 2 bytes a sample, at the
+    component's sampling (4:2:0 chroma has a quarter of the luma's samples)."""
+    full_w, full_h = image.size
+    layers = getattr(image, "layer", None) or [(0, 1, 1, 0)]
+    h_max = max(layer[1] for layer in layers)
+    v_max = max(layer[2] for layer in layers)
+    share = sum(layer[1] * layer[2] / (h_max * v_max) for layer in layers)
+    return _COEFFICIENT_BYTES * share * full_w * full_h

@@ -1,0 +1,147 @@
+"""The header checks and the memory estimate: shapes, scans and bytes per pixel, decided before a
+pixel is decoded. The estimate's accuracy against measured peaks is benchmarks/budget_bench.py's;
+the fuzz test (tests/fuzz/) holds every input's measured peak under the budget."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import pytest
+from PIL import Image
+
+from create_thumbnail.budget import (
+    MAX_SCANS,
+    Budget,
+    Header,
+    check_memory,
+    check_scans,
+    check_shape,
+    count_scans,
+    estimate_peak,
+)
+from create_thumbnail.config import Box, Settings
+from create_thumbnail.errors import ConfigError, ImageTooLarge
+from create_thumbnail.imaging import make_thumbnails
+from local_run.hostile import scan_bomb_jpeg, tall_palette_png, wide_rgb16_png
+from local_run.samples import encode, photo, rgb16_png
+
+MB = 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("size", "reason"),
+    [((1, 49_999_999), "a side over 65,535"), ((49_999_999, 1), "a side over 65,535"),
+     ((65_536, 10), "a side over 65,535"), ((60_000, 5), "aspect ratio beyond 1:10,000"),
+     ((3, 30_001), "aspect ratio beyond 1:10,000")],
+)  # fmt: skip
+def test_shapes_no_camera_makes_are_refused_with_their_reason(size, reason):
+    with pytest.raises(ImageTooLarge, match=reason):
+        check_shape(size)
+
+
+@pytest.mark.parametrize("size", [(65_535, 7), (10_000, 1), (1, 10_000), (4000, 3000)])
+def test_extreme_but_plausible_shapes_pass(size):
+    check_shape(size)
+
+
+@pytest.mark.parametrize(("options", "scans"), [({}, 1), ({"progressive": True}, 10)])
+def test_scans_are_counted_from_the_markers(options, scans):
+    assert count_scans(encode(photo((64, 48)), "JPEG", **options)) == scans
+
+
+def test_an_exif_thumbnail_with_scans_of_its_own_is_not_counted():
+    thumbnail = encode(photo((32, 24)), "JPEG", progressive=True)
+    exif = Image.Exif()
+    exif[0x0112] = 1
+    data = encode(photo((64, 48)), "JPEG", exif=exif.tobytes() + thumbnail)
+    assert count_scans(data) == 1
+
+
+def test_a_scan_bomb_is_refused_by_its_count():
+    with pytest.raises(ImageTooLarge, match=r"a JPEG of 20,010 scans, over the limit of 100 scans"):
+        check_scans(scan_bomb_jpeg(), (7000, 7000))
+
+
+def test_fewer_scans_of_a_large_image_are_refused_by_the_pixels_they_walk():
+    check_scans(scan_bomb_jpeg(scans=30), (7000, 7000))  # 40 scans of 49 MP: 1.96e9
+    with pytest.raises(ImageTooLarge, match=r"50 scans of 7000x7000 pixels walk 2,450,000,000 pixels"):
+        check_scans(scan_bomb_jpeg(scans=40), (7000, 7000))
+    assert count_scans(scan_bomb_jpeg(scans=MAX_SCANS - 10)) == MAX_SCANS
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [(tall_palette_png(), "1x49999999: a side over 65,535"), (wide_rgb16_png(), "49999999x1: a side over 65,535"),
+     (scan_bomb_jpeg(), "20,010 scans")],
+    ids=["tall-palette-png", "wide-16-bit-png", "scan-bomb-jpeg"],
+)  # fmt: skip
+def test_the_hostile_inputs_are_refused_before_decoding(data, reason):
+    with pytest.raises(ImageTooLarge, match=reason):
+        make_thumbnails(data, [Box(256, 256)], 50_000_000, budget=Budget.for_memory(1024))
+
+
+def _header(data: bytes) -> tuple[Header, tuple[int, int]]:
+    image = Image.open(BytesIO(data))
+    return Header.of(image, sixteen_bit_rgb=image.tile[0].args == "RGB;16B"), image.size
+
+
+@pytest.mark.parametrize(
+    ("image", "path"),
+    [(Image.new("RGB", (8, 8)), "RGB"), (Image.new("RGBA", (8, 8)), "RGB+alpha"), (Image.new("L", (8, 8)), "L"),
+     (Image.new("LA", (8, 8)), "L+alpha"), (Image.new("P", (8, 8)), "P"), (Image.new("1", (8, 8)), "1"),
+     (Image.new("I;16", (8, 8)), "I;16")],
+)  # fmt: skip
+def test_each_mode_takes_its_path(image, path):
+    assert _header(encode(image, "PNG"))[0].path == path
+
+
+def test_transparency_and_sixteen_bits_choose_the_costlier_paths():
+    assert _header(encode(Image.new("P", (8, 8)), "PNG", transparency=0))[0].path == "P+alpha"
+    assert _header(rgb16_png(Image.new("RGB", (8, 8)), key=(0, 0, 0)))[0].path == "RGB16+alpha"
+    assert _header(rgb16_png(Image.new("RGB", (8, 8))))[0].path == "RGB"
+
+
+def test_a_progressive_jpeg_pays_for_its_coefficients_at_full_size():
+    baseline, _ = _header(encode(photo((800, 600)), "JPEG"))
+    progressive, _ = _header(encode(photo((800, 600)), "JPEG", progressive=True))
+    grey, _ = _header(encode(photo((800, 600)).convert("L"), "JPEG", progressive=True))
+    assert baseline.coefficient_bytes == 0
+    assert progressive.coefficient_bytes == 800 * 600 * 3  # 4:2:0: Y, and Cb, Cr at a quarter
+    assert grey.coefficient_bytes == 800 * 600 * 2
+
+
+def test_the_estimate_grows_with_pixels_alpha_and_transposition():
+    header_rgb, _ = _header(encode(Image.new("RGB", (8, 8)), "PNG"))
+    header_rgba, _ = _header(encode(Image.new("RGBA", (8, 8)), "PNG"))
+    boxes = [Box(256, 256)]
+    rgb = estimate_peak(header_rgb, (4000, 3000), boxes, transposes=False)
+    assert 4.3 * 12e6 < rgb < 4.3 * 12e6 + 12 * MB  # the pixels, Pillow's fixed costs, the resize
+    assert estimate_peak(header_rgba, (4000, 3000), boxes, False) > rgb + 3.9 * 12e6
+    assert estimate_peak(header_rgb, (4000, 3000), boxes, True) > rgb + 3.9 * 12e6
+
+
+def test_the_budget_is_the_functions_memory_less_the_runtimes():
+    assert Budget.for_memory(1024).bytes == 924 * MB
+    check_memory(900 * MB, Budget.for_memory(1024), held=24 * MB)
+    with pytest.raises(ImageTooLarge, match=r"about 925 MB, over the budget of 924 MB"):
+        check_memory(900 * MB, Budget.for_memory(1024), held=25 * MB)
+    check_memory(10**12, Budget(None), held=0)
+
+
+def test_the_same_image_fits_1024_mb_but_not_512():
+    """A 49 MP 16-bit grey PNG with tRNS takes ~12 bytes a pixel: ~570 MB."""
+    image = Image.new("I;16", (7000, 7000), 1000)
+    data = encode(image, "PNG", transparency=0)
+    header, size = _header(data)
+    estimate = estimate_peak(header, size, [Box(64, 64)], transposes=False)
+    check_memory(estimate, Budget.for_memory(1024), held=len(data))
+    with pytest.raises(ImageTooLarge, match=r"about 5\d\d MB, over the budget of 412 MB"):
+        make_thumbnails(data, [Box(64, 64)], 50_000_000, budget=Budget.for_memory(512))
+
+
+def test_the_functions_memory_comes_from_lambdas_variable():
+    env = {"DESTINATION_BUCKET": "resized"}
+    assert Settings.from_env(env).memory_mb == 1024  # template.yaml's, where Lambda does not say
+    assert Settings.from_env({**env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "2048"}).memory_mb == 2048
+    with pytest.raises(ConfigError, match="AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '64' must be from 128 to 10240"):
+        Settings.from_env({**env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "64"})
