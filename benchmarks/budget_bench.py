@@ -36,7 +36,8 @@ import io
 from PIL import Image
 from create_thumbnail.budget import Budget, Header, estimate_peak
 from create_thumbnail.config import Box
-from create_thumbnail.imaging import _is_rgb16, _orientation, make_thumbnails
+from create_thumbnail.imaging import _orientation, make_thumbnails
+from create_thumbnail.modes import is_rgb16 as _is_rgb16
 data = open(sys.argv[1], "rb").read()
 boxes = [Box(int(side), int(side)) for side in sys.argv[2].split(",")]
 small = io.BytesIO(); Image.new("RGB", (64, 64)).save(small, "PNG")

@@ -151,7 +151,7 @@ def box() -> Any:
 
 def fit(size: tuple[int, int], side: int = BOX_SIDE) -> tuple[int, int]:
     from create_thumbnail.config import Box
-    from create_thumbnail.imaging import fit as imaging_fit
+    from create_thumbnail.renditions import fit as imaging_fit
 
     return imaging_fit(size, Box(side, side))
 
@@ -499,10 +499,10 @@ def _stage_samples(source: Source) -> dict[str, list[float]]:
 
     from create_thumbnail import imaging
     from create_thumbnail.config import Encoding
-    from create_thumbnail.formats import encode, output_format
+    from create_thumbnail.formats import encode, output_formats
 
     data, boxes, encoding = source.data, [box()], Encoding()
-    target = output_format(source.format, encoding)
+    [target] = output_formats(source.format, encoding)
     loaded, _ = imaging.load_source(data, boxes, MAX_PIXELS)
     small = imaging.resize_all(loaded, boxes)[box()]
     stored_scale = loaded.size[::-1] if source.orientation in TRANSPOSING else loaded.size
@@ -701,7 +701,7 @@ def floor_handler(event: dict, client: Any, destination: str,
     client.put_object(
         Bucket=destination, Key=f"{box_name}/{key}", Body=data, ContentType="image/jpeg",
         Metadata={"source-bucket": bucket, "source-key": quote(key), "thumbnail-box": box_name,
-                  "thumbnail-encoding": "0123456789abcdef", "source-etag": etag,
+                  "thumbnail-rule": "0123456789abcdef", "source-etag": etag,
                   "source-size": str(size)},
     )
 

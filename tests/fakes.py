@@ -35,9 +35,9 @@ class InMemoryStorage:
         self.reads = 0
         self.heads = 0
 
-    def add(self, bucket: str, key: str, data: bytes) -> ObjectRef:
-        """Stores an upload and returns the ref its ObjectCreated event would carry."""
-        stored = StoredObject(data)
+    def add(self, bucket: str, key: str, data: bytes, metadata: Mapping[str, str] | None = None) -> ObjectRef:
+        """Stores an upload (with its x-amz-meta-*) and returns the ref its event would carry."""
+        stored = StoredObject(data, metadata=dict(metadata or {}))
         self.objects[(bucket, key)] = stored
         return ObjectRef(bucket, key, etag=stored.etag, size=len(data))
 
@@ -57,7 +57,7 @@ class InMemoryStorage:
             raise SourceMissing("source object is gone (NoSuchKey)")
         if len(stored.data) > max_bytes:
             raise ImageTooLarge(f"object is {len(stored.data):,} bytes, over the limit of {max_bytes:,}")
-        return SourceObject(stored.data, stored.etag, stored.version_id)
+        return SourceObject(stored.data, stored.etag, stored.version_id, dict(stored.metadata))
 
     def write(
         self, bucket: str, key: str, data: bytes, content_type: str, metadata: Mapping[str, str]

@@ -3,13 +3,22 @@
 Every default lives here; template.yaml sets the rest. A bad value raises ConfigError naming the
 variable, so the first invocation of a misconfigured deployment fails loudly instead of writing
 thumbnails somewhere unexpected.
+
+What a key's thumbnails look like (boxes, formats, gravity) is a Rule: the plain settings are
+the default rule, and THUMBNAIL_RULES may give key prefixes rules of their own, the longest
+matching prefix winning.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
 
 from create_thumbnail.errors import ConfigError
 
@@ -24,9 +33,16 @@ WEBP_QUALITY = "WEBP_QUALITY"
 AVIF_QUALITY = "AVIF_QUALITY"
 PNG_COMPRESS_LEVEL = "PNG_COMPRESS_LEVEL"
 THUMBNAIL_BACKGROUND = "THUMBNAIL_BACKGROUND"
+THUMBNAIL_GRAVITY = "THUMBNAIL_GRAVITY"
+SOURCE_FORMATS = "SOURCE_FORMATS"
+THUMBNAIL_ANIMATED = "THUMBNAIL_ANIMATED"
+MAX_FRAMES = "MAX_FRAMES"
+THUMBNAIL_RULES = "THUMBNAIL_RULES"
 # Set by Lambda from the function's MemorySize (and by thumbnail-local's emulator from the
 # template's): the memory budget for decoding is derived from it.
 FUNCTION_MEMORY_SIZE = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
+# Where Lambda puts the artifact: a THUMBNAIL_RULES file name is read relative to it.
+TASK_ROOT = "LAMBDA_TASK_ROOT"
 
 DEFAULT_SIZES = "256x256"
 # A 12 MP phone JPEG is 3-8 MB; 50 MiB leaves room for large PNGs without letting a multi-GB
@@ -43,30 +59,49 @@ DEFAULT_DEADLINE_MARGIN_MS = 10_000
 # template.yaml's MemorySize: what the budget assumes where Lambda does not say (tests, the
 # in-process demo).
 DEFAULT_MEMORY_MB = 1024
+DEFAULT_MAX_FRAMES = 100
 MAX_BOX_SIDE = 4096
 
 OUTPUT_FORMATS = ("source", "jpeg", "png", "webp", "avif")
+# What the function reads. JPEG and PNG by default; the others are opt-in (HEIF needs pi-heif,
+# which is shipped but imported only when a HEIF arrives).
+ALL_SOURCE_FORMATS = ("jpeg", "png", "webp", "gif", "tiff", "heif", "avif")
+DEFAULT_SOURCE_FORMATS = ("jpeg", "png")
+GRAVITIES = ("attention", "centre")
+INSIDE, COVER = "inside", "cover"
 _COLOUR = re.compile(r"^#?([0-9a-fA-F]{6})$")
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_BOX = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
+_BOX = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*(?::\s*(\w+)\s*)?$")
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
 
 @dataclass(frozen=True, slots=True, order=True)
 class Box:
-    """A bounding box a thumbnail must fit in; its aspect ratio is the source's, not the box's."""
+    """A box a thumbnail is made for. fit "inside": the largest size inside the box with the
+    source's aspect ratio; "cover": exactly the box, cropped to fill it. Neither upscales."""
 
     width: int
     height: int
+    fit: str = INSIDE
 
     def __str__(self) -> str:
-        return f"{self.width}x{self.height}"
+        """As THUMBNAIL_SIZES spells it: 256x256, 150x150:cover."""
+        return f"{self.width}x{self.height}" + (f":{self.fit}" if self.fit != INSIDE else "")
+
+    @property
+    def prefix(self) -> str:
+        """The thumbnail keys' first path segment: 256x256/, 150x150-cover/ (no colon: a
+        relative URL whose first segment holds one reads as a scheme)."""
+        return f"{self.width}x{self.height}" + (f"-{self.fit}" if self.fit != INSIDE else "")
 
 
 @dataclass(frozen=True, slots=True)
 class Encoding:
-    """How thumbnails are written. 'source' keeps the source's format (JPEG -> JPEG, PNG -> PNG)."""
+    """How thumbnails are written: one file per box and format. 'source' keeps the source's
+    format where browsers show it (JPEG -> JPEG, PNG -> PNG, WebP, AVIF; a GIF, TIFF or HEIF
+    becomes PNG or JPEG, see formats.py)."""
 
-    format: str = "source"
+    formats: tuple[str, ...] = ("source",)
     jpeg_quality: int = 85
     webp_quality: int = 80
     # AVIF's scale is harsher than JPEG's: 60 looks like JPEG 85 at about half the bytes.
@@ -77,12 +112,16 @@ class Encoding:
     png_compress_level: int = 3
     # JPEG has no alpha: transparent pixels are composited onto this, as a browser shows them.
     background: tuple[int, int, int] = (255, 255, 255)
+    # An animated GIF or WebP keeps its animation in GIF and WebP thumbnails (others get the
+    # first frame), up to max_frames frames and MAX_SOURCE_PIXELS pixels over all of them.
+    animated: bool = False
+    max_frames: int = DEFAULT_MAX_FRAMES
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Encoding:
         default = cls()
         return cls(
-            format=parse_choice(THUMBNAIL_FORMAT, env.get(THUMBNAIL_FORMAT), OUTPUT_FORMATS, default.format),
+            formats=parse_formats(THUMBNAIL_FORMAT, env.get(THUMBNAIL_FORMAT), default.formats),
             jpeg_quality=parse_int_in(JPEG_QUALITY, env.get(JPEG_QUALITY), 1, 95, default.jpeg_quality),
             webp_quality=parse_int_in(WEBP_QUALITY, env.get(WEBP_QUALITY), 1, 100, default.webp_quality),
             avif_quality=parse_int_in(AVIF_QUALITY, env.get(AVIF_QUALITY), 1, 100, default.avif_quality),
@@ -90,7 +129,24 @@ class Encoding:
                 PNG_COMPRESS_LEVEL, env.get(PNG_COMPRESS_LEVEL), 0, 9, default.png_compress_level
             ),
             background=parse_colour(THUMBNAIL_BACKGROUND, env.get(THUMBNAIL_BACKGROUND), default.background),
+            animated=parse_bool(THUMBNAIL_ANIMATED, env.get(THUMBNAIL_ANIMATED), default.animated),
+            max_frames=parse_int_in(MAX_FRAMES, env.get(MAX_FRAMES), 1, 10_000, default.max_frames),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """What the thumbnails of a key look like. Its digest is recorded on every thumbnail, so a
+    re-delivered event after a rule change makes them again, and backfill --stale finds them."""
+
+    sizes: tuple[Box, ...]
+    encoding: Encoding = Encoding()
+    gravity: str = "attention"
+    prefix: str | None = None  # None: the plain settings
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(repr((self.sizes, self.encoding, self.gravity)).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +158,14 @@ class Settings:
     deadline_margin_ms: int = DEFAULT_DEADLINE_MARGIN_MS
     encoding: Encoding = Encoding()
     memory_mb: int = DEFAULT_MEMORY_MB
+    gravity: str = "attention"
+    source_formats: tuple[str, ...] = DEFAULT_SOURCE_FORMATS
+    rules: tuple[Rule, ...] = field(default=())  # longest prefix first
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Tests pass a plain dict; the handler passes os.environ."""
-        return cls(
+        settings = cls(
             destination_bucket=parse_bucket(DESTINATION_BUCKET, env.get(DESTINATION_BUCKET)),
             sizes=parse_sizes(THUMBNAIL_SIZES, env.get(THUMBNAIL_SIZES) or DEFAULT_SIZES),
             max_source_bytes=parse_positive_int(
@@ -120,7 +179,19 @@ class Settings:
             ),
             encoding=Encoding.from_env(env),
             memory_mb=parse_int_in(FUNCTION_MEMORY_SIZE, env.get(FUNCTION_MEMORY_SIZE), 128, 10_240, DEFAULT_MEMORY_MB),
+            gravity=parse_gravity(THUMBNAIL_GRAVITY, env.get(THUMBNAIL_GRAVITY), "attention"),
+            source_formats=parse_list(SOURCE_FORMATS, env.get(SOURCE_FORMATS), ALL_SOURCE_FORMATS, DEFAULT_SOURCE_FORMATS),
         )
+        text = read_rules_text(env.get(THUMBNAIL_RULES), env.get(TASK_ROOT))
+        return replace(settings, rules=parse_rules(THUMBNAIL_RULES, text, settings.default_rule))
+
+    @property
+    def default_rule(self) -> Rule:
+        return Rule(self.sizes, self.encoding, self.gravity)
+
+    def rule_for(self, key: str) -> Rule:
+        """The rule of the longest prefix key starts with, else the plain settings'."""
+        return next((rule for rule in self.rules if key.startswith(rule.prefix or "")), self.default_rule)
 
 
 def parse_bucket(name: str, value: str | None) -> str:
@@ -133,17 +204,51 @@ def parse_bucket(name: str, value: str | None) -> str:
 
 
 def parse_sizes(name: str, value: str) -> tuple[Box, ...]:
-    """'256x256, 1024x768' -> boxes, deduplicated and sorted so naming and logs are stable."""
+    """'256x256, 150x150:cover' -> boxes, deduplicated and sorted so naming and logs are stable."""
     boxes = set()
     for part in value.split(","):
         match = _BOX.match(part)
         if not match:
-            raise ConfigError(f"{name}: {part.strip()!r} is not WIDTHxHEIGHT (e.g. 256x256)")
-        box = Box(int(match[1]), int(match[2]))
+            raise ConfigError(f"{name}: {part.strip()!r} is not WIDTHxHEIGHT or WIDTHxHEIGHT:cover (e.g. 256x256)")
+        fit = (match[3] or INSIDE).lower()
+        if fit not in (INSIDE, COVER):
+            raise ConfigError(f"{name}: {part.strip()!r}: the fit after ':' may only be 'cover'")
+        box = Box(int(match[1]), int(match[2]), fit)
         if not (1 <= box.width <= MAX_BOX_SIDE and 1 <= box.height <= MAX_BOX_SIDE):
             raise ConfigError(f"{name}: {part.strip()!r} needs sides from 1 to {MAX_BOX_SIDE}")
         boxes.add(box)
     return tuple(sorted(boxes))
+
+
+def parse_formats(name: str, value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    return parse_list(name, value, OUTPUT_FORMATS, default)
+
+
+def parse_list(name: str, value: str | None, choices: tuple[str, ...], default: tuple[str, ...]) -> tuple[str, ...]:
+    """'avif, webp,jpeg' -> ('avif', 'webp', 'jpeg'): order kept, repeats dropped."""
+    if value is None or not value.strip():
+        return default
+    items = [part.strip().lower() for part in value.split(",")]
+    for item in items:
+        if item not in choices:
+            raise ConfigError(f"{name}: {item!r} is not one of {', '.join(choices)}")
+    return tuple(dict.fromkeys(items))
+
+
+def parse_gravity(name: str, value: str | None, default: str) -> str:
+    if value is not None and value.strip().lower() == "center":
+        return "centre"
+    return parse_choice(name, value, GRAVITIES, default)
+
+
+def parse_bool(name: str, value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    if value.strip().lower() in _TRUE:
+        return True
+    if value.strip().lower() in _FALSE:
+        return False
+    raise ConfigError(f"{name}: {value!r} is not true or false")
 
 
 def parse_positive_int(name: str, value: str | None, default: int) -> int:
@@ -182,3 +287,51 @@ def parse_colour(name: str, value: str | None, default: tuple[int, int, int]) ->
         raise ConfigError(f"{name}: {value!r} is not a colour like #ffffff")
     digits = match[1]
     return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
+
+
+def read_rules_text(value: str | None, task_root: str | None) -> str | None:
+    """THUMBNAIL_RULES is JSON itself (it starts with '{'), or the name of a JSON file in the
+    artifact (beside create_thumbnail/, i.e. in src/), read relative to LAMBDA_TASK_ROOT."""
+    if value is None or not value.strip():
+        return None
+    if value.lstrip().startswith(("{", "[")):
+        return value
+    path = Path(task_root or os.getcwd()) / value.strip()
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{THUMBNAIL_RULES}: cannot read {str(path)!r}: {error.strerror}") from None
+
+
+_RULE_FIELDS = {"sizes", "formats", "gravity"}
+
+
+def parse_rules(name: str, text: str | None, default: Rule) -> tuple[Rule, ...]:
+    """{"avatars/": {"sizes": "64x64:cover", "formats": "webp,jpeg", "gravity": "attention"}}:
+    each field optional (the plain setting stands in), longest prefix first."""
+    if text is None:
+        return ()
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        raise ConfigError(f"{name}: not JSON ({error})") from None
+    if not isinstance(document, dict):
+        raise ConfigError(f"{name}: expected an object of key prefix -> rule")
+    rules = [_rule(name, prefix, fields, default) for prefix, fields in document.items()]
+    return tuple(sorted(rules, key=lambda rule: len(rule.prefix or ""), reverse=True))
+
+
+def _rule(name: str, prefix: str, fields: Any, default: Rule) -> Rule:
+    where = f"{name}[{prefix!r}]"
+    if not prefix:
+        raise ConfigError(f"{name}: a rule's key prefix may not be empty (the plain settings are that rule)")
+    if not isinstance(fields, dict) or not set(fields) <= _RULE_FIELDS:
+        raise ConfigError(f"{where}: expected an object with only {', '.join(sorted(_RULE_FIELDS))}")
+    if not all(isinstance(value, str) for value in fields.values()):
+        raise ConfigError(f"{where}: every value is a string, as in the environment variables")
+    return Rule(
+        sizes=parse_sizes(f"{where}.sizes", fields["sizes"]) if "sizes" in fields else default.sizes,
+        encoding=replace(default.encoding, formats=parse_formats(f"{where}.formats", fields.get("formats"), default.encoding.formats)),
+        gravity=parse_gravity(f"{where}.gravity", fields.get("gravity"), default.gravity),
+        prefix=prefix,
+    )

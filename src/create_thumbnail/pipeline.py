@@ -26,7 +26,8 @@ from typing import Any, Literal
 from aws_lambda_powertools import Logger
 
 from create_thumbnail.budget import Budget
-from create_thumbnail.config import Settings
+from create_thumbnail.config import Rule, Settings
+from create_thumbnail.crop import parse_focal_point
 from create_thumbnail.errors import (
     DeadlineExceeded,
     ImageTooLarge,
@@ -48,15 +49,15 @@ from create_thumbnail.events import (
     parse_event,
     sequencer_after,
 )
-from create_thumbnail.formats import FORMATS, JPEG, PNG, output_format
 from create_thumbnail.imaging import make_thumbnails
 from create_thumbnail.naming import (
     destination_key,
     destination_key_candidates,
+    expected_keys,
     skip_reason,
     thumbnail_metadata,
 )
-from create_thumbnail.storage import Storage
+from create_thumbnail.storage import SourceObject, Storage
 
 logger = Logger(child=True)
 
@@ -207,7 +208,7 @@ def _refuse_destination(change: Change, settings: Settings) -> None:
 def remove_thumbnails(change: Change, settings: Settings, storage: Storage, started: float) -> Outcome:
     """Deletes every thumbnail of the key, except those a later upload made. A key with two
     spellings (EventBridge, percent-escapes) is looked up as carried first, as reads are."""
-    reason = skip_reason(change.ref())
+    reason = skip_reason(change.ref(), settings.source_formats)
     if reason:  # no thumbnails were ever made for it: nothing to look up
         return Outcome(change.bucket, change.key, "skipped", f"{reason}: no thumbnails", ms=_ms(started), receipt=change.receipt)
     for ref in spellings(change.ref()):
@@ -224,8 +225,9 @@ def remove_thumbnails(change: Change, settings: Settings, storage: Storage, star
 def _remove_older(ref: ObjectRef, settings: Settings, storage: Storage) -> tuple[list[str], list[str]]:
     """(keys deleted, keys kept because a later event made them)."""
     removed, newer = [], []
-    for box in settings.sizes:
-        for key in sorted(destination_key_candidates(ref.key, box, settings.encoding)):
+    rule = settings.rule_for(ref.key)
+    for box in rule.sizes:
+        for key in sorted(destination_key_candidates(ref.key, box, rule, settings.source_formats)):
             stored = storage.metadata(settings.destination_bucket, key)
             if stored is None:
                 continue
@@ -262,30 +264,32 @@ def thumbnail_object(
 def _thumbnail_key(
     ref: ObjectRef, settings: Settings, storage: Storage, started: float, deadline: float
 ) -> Outcome:
-    reason = skip_reason(ref)
+    reason = skip_reason(ref, settings.source_formats)
     if reason:
         return Outcome(ref.bucket, ref.key, "skipped", reason, ref.size, ms=_ms(started))
+    rule = settings.rule_for(ref.key)
     if ref.size is not None and ref.size > settings.max_source_bytes:
         raise ImageTooLarge(f"object is {ref.size:,} bytes, over the limit of {settings.max_source_bytes:,}")
     _check_time_left(deadline, settings.deadline_margin_ms)
-    existing = _existing(ref, settings, storage)
+    existing = _existing(ref, rule, settings, storage)
     if existing == "duplicate":
         reason = "thumbnails already made from these bytes with these settings"
         return Outcome(ref.bucket, ref.key, "duplicate", reason, ms=_ms(started))
     if existing == "stale":
         reason = "a later upload's thumbnails are already there (sequencer): event is stale"
         return Outcome(ref.bucket, ref.key, "skipped", reason, ms=_ms(started))
-    read, data = read_source(ref, settings, storage)
+    read, source = read_source(ref, settings, storage)
+    data = source.data
     if not data:
         return Outcome(ref.bucket, ref.key, "skipped", "empty object (0 bytes)", 0, ms=_ms(started))
     written, warnings = [], []
-    budget = Budget.for_memory(settings.memory_mb)
     thumbnails = make_thumbnails(
-        data, settings.sizes, settings.max_source_pixels, settings.encoding, warnings.append, budget
-    )
+        data, rule.sizes, settings.max_source_pixels, rule.encoding, warnings.append, Budget.for_memory(settings.memory_mb),
+        gravity=rule.gravity, focal_point=_focal_point(source.metadata, warnings), source_formats=settings.source_formats,
+    )  # fmt: skip
     keys = [destination_key(ref.key, thumbnail.box, thumbnail.extensions) for thumbnail in thumbnails]
     for key, thumbnail in zip(keys, thumbnails, strict=True):
-        metadata = thumbnail_metadata(read, thumbnail.box, settings.encoding)
+        metadata = thumbnail_metadata(read, thumbnail.box, rule)
         storage.write(settings.destination_bucket, key, thumbnail.data, thumbnail.content_type, metadata)
         written.append(
             Written(key, thumbnail.width, thumbnail.height, len(thumbnail.data), thumbnail.content_type)
@@ -295,7 +299,17 @@ def _thumbnail_key(
     )
 
 
-def read_source(ref: ObjectRef, settings: Settings, storage: Storage) -> tuple[ObjectRef, bytes]:
+def _focal_point(metadata: Mapping[str, str], warnings: list[str]) -> tuple[float, float] | None:
+    """x-amz-meta-focal-point, 'X,Y' in fractions of the upright image, as a CMS sets it at
+    upload; one that does not parse is a warning, and the gravity decides instead."""
+    value = metadata.get("focal-point")
+    point = parse_focal_point(value)
+    if value is not None and point is None:
+        warnings.append(f"x-amz-meta-focal-point {value!r} is not 'X,Y' with both from 0 to 1: ignored")
+    return point
+
+
+def read_source(ref: ObjectRef, settings: Settings, storage: Storage) -> tuple[ObjectRef, SourceObject]:
     """The object's bytes, and ref corrected to describe exactly them, for the thumbnails'
     metadata: the ETag, version and size read, not those the event claims. A console test
     event's claims are made up; an object overwritten since its event is read as it is now,
@@ -322,7 +336,7 @@ def read_source(ref: ObjectRef, settings: Settings, storage: Storage) -> tuple[O
         size=len(source.data),
         sequencer=ref.sequencer if dated else None,
     )
-    return read, source.data
+    return read, source
 
 
 def _result_string(outcome: Outcome) -> str:
@@ -343,28 +357,26 @@ def _check_time_left(deadline: float, margin_ms: int) -> None:
         )
 
 
-def _existing(ref: ObjectRef, settings: Settings, storage: Storage) -> Literal["duplicate", "stale"] | None:
+def _existing(ref: ObjectRef, rule: Rule, settings: Settings, storage: Storage) -> Literal["duplicate", "stale"] | None:
     """What the thumbnails already there say about this event.
 
     'stale': a thumbnail records a later event on this key (S3 sequencer), so this one must not
     overwrite it. 'duplicate': every thumbnail records exactly what this event would write
-    (source ETag, size, version, sequencer, encoding settings): nothing to do. Costs one
-    HeadObject per box, last-written box first (the one an interrupted attempt lacks), so a fresh
-    upload costs one. Keys are predicted from the key's extension, since the bytes are not read
+    (source ETag, size, version, sequencer, the rule's digest): nothing to do. Costs one
+    HeadObject per thumbnail, last-written first (the one an interrupted attempt lacks), so a
+    fresh upload costs one. Keys are predicted from the key's extension, since the bytes are not read
     yet: a PNG named .jpg is simply made again. Without an ETag nothing proves which bytes a
     thumbnail came from, so nothing is a duplicate.
     """
-    claimed = next((name for name in (JPEG, PNG) if ref.key.lower().endswith(FORMATS[name].extensions)), None)
-    if claimed is None or not (ref.etag or ref.sequencer):
+    if not (ref.etag or ref.sequencer):
         return None  # nothing to compare a thumbnail with: no HeadObject
-    extensions = output_format(claimed, settings.encoding).extensions
-    for box in reversed(settings.sizes):
-        stored = storage.metadata(settings.destination_bucket, destination_key(ref.key, box, extensions))
+    for box, key in reversed(expected_keys(ref.key, rule, settings.source_formats)):
+        stored = storage.metadata(settings.destination_bucket, key)
         if stored is None:
             return None
         if sequencer_after(stored.get("source-sequencer"), ref.sequencer):
             return "stale"
-        if not ref.etag or stored != thumbnail_metadata(ref, box, settings.encoding):
+        if not ref.etag or stored != thumbnail_metadata(ref, box, rule):
             return None
     return "duplicate"
 

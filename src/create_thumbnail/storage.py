@@ -11,7 +11,7 @@ partial thumbnail, and nothing is ever written to /tmp.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import boto3
@@ -47,6 +47,7 @@ class SourceObject:
     data: bytes
     etag: str | None  # without quotes
     version_id: str | None  # None for an unversioned bucket
+    metadata: Mapping[str, str] = field(default_factory=dict)  # x-amz-meta-*, names lower-case
 
 
 class Storage(Protocol):
@@ -97,7 +98,7 @@ class S3Storage:
         except BotoCoreError as error:
             raise StorageUnavailable(f"reading s3://{ref.bucket}/{ref.key}: {error}") from error
         etag = str(response.get("ETag") or "").strip('"') or None
-        return SourceObject(data, etag, response.get("VersionId") or None)
+        return SourceObject(data, etag, response.get("VersionId") or None, dict(response.get("Metadata") or {}))
 
     def write(
         self, bucket: str, key: str, data: bytes, content_type: str, metadata: Mapping[str, str]

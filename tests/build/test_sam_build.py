@@ -38,6 +38,8 @@ UNCHECKED_HASH_FLAGS = 0b01
 NOT_SHIPPED = {
     # test and dev tools, by import and by distribution name
     "pytest", "_pytest", "moto", "samcli", "aws_sam_cli", "cfnlint", "cfn_lint",
+    # pillow-heif carries the GPL x265 encoder: it makes test images, never ships
+    "pillow_heif",
     # our own non-Lambda code
     "local_run", "failed_events", "tests",
     # provided by the Lambda python3.13 runtime
@@ -99,6 +101,16 @@ def test_handler_and_all_our_modules_are_there(function_dir: Path) -> None:
 def test_runtime_dependencies_are_there(function_dir: Path) -> None:
     assert (function_dir / "aws_lambda_powertools").is_dir()
     assert (function_dir / "PIL").is_dir()
+    assert (function_dir / "pi_heif").is_dir()
+
+
+def test_pi_heif_is_built_for_arm64_and_decodes_only(function_dir: Path) -> None:
+    """HEIF decoding: an aarch64 wheel exists (manylinux_2_28), and it bundles libde265, not x265."""
+    binaries = [p for p in function_dir.rglob("*") if p.is_file() and "heif" in str(p.relative_to(function_dir)).lower()
+                and elf_machine(p) is not None]  # fmt: skip
+    assert binaries and {elf_machine(p) for p in binaries} == {EM_AARCH64}
+    libraries = {p.name for p in function_dir.rglob("*.so*")}
+    assert any("de265" in name for name in libraries) and not any("x265" in name for name in libraries)
 
 
 def test_pillow_is_built_for_arm64(function_dir: Path) -> None:

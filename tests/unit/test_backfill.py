@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from urllib.parse import unquote_plus
 
-from create_thumbnail.config import Box, Encoding
+from create_thumbnail.config import Box, Encoding, Settings
 from create_thumbnail.events import Change, parse_event
 from local_run.backfill import batch_event, create_job_request, manifest_csv, plan
 
 BOXES = (Box(64, 64), Box(256, 256))
+SETTINGS = Settings("resized", BOXES)
 
 
 def test_plan_lists_images_missing_any_box_and_nothing_else():
@@ -20,12 +22,18 @@ def test_plan_lists_images_missing_any_box_and_nothing_else():
         "64x64/b.png",  # one box missing
         "64x64/misnamed.jpg.png", "256x256/misnamed.jpg.png",  # a PNG named .jpg, complete
     }  # fmt: skip
-    assert plan(sources, thumbnails, BOXES, Encoding()) == ["b.png", "c.JPG", "d.jpeg"]
+    assert plan(sources, thumbnails, SETTINGS) == ["b.png", "c.JPG", "d.jpeg"]
 
 
 def test_plan_follows_the_output_format():
     thumbnails = {"64x64/a.jpg.webp", "256x256/a.jpg.webp", "64x64/b.jpg", "256x256/b.jpg"}
-    assert plan(["a.jpg", "b.jpg"], thumbnails, BOXES, Encoding(format="webp")) == ["b.jpg"]
+    assert plan(["a.jpg", "b.jpg"], thumbnails, replace(SETTINGS, encoding=Encoding(formats=("webp",)))) == ["b.jpg"]
+
+
+def test_plan_wants_every_format_of_every_box():
+    settings = replace(SETTINGS, encoding=Encoding(formats=("webp", "source")))
+    thumbnails = {"64x64/a.jpg.webp", "256x256/a.jpg.webp", "64x64/a.jpg", "256x256/a.jpg", "64x64/b.jpg.webp", "256x256/b.jpg.webp"}
+    assert plan(["a.jpg", "b.jpg"], thumbnails, settings) == ["b.jpg"]
 
 
 def test_manifest_is_bucket_and_url_encoded_key_per_line():

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from create_thumbnail.config import (
@@ -42,7 +44,7 @@ def test_settings_are_frozen():
         ({"DESTINATION_BUCKET": "  "}, "DESTINATION_BUCKET is not set"),
         ({"DESTINATION_BUCKET": "My_Bucket"}, "DESTINATION_BUCKET: 'My_Bucket' is not a valid S3 bucket name"),
         ({"DESTINATION_BUCKET": "a..b"}, "not a valid S3 bucket name"),
-        ({"DESTINATION_BUCKET": "ok-bucket", "THUMBNAIL_SIZES": "256xabc"}, "THUMBNAIL_SIZES: '256xabc' is not WIDTHxHEIGHT"),
+        ({"DESTINATION_BUCKET": "ok-bucket", "THUMBNAIL_SIZES": "256xabc"}, "THUMBNAIL_SIZES: '256xabc' is not WIDTHxHEIGHT or WIDTHxHEIGHT:cover"),
         ({"DESTINATION_BUCKET": "ok-bucket", "THUMBNAIL_SIZES": "256x256,"}, "THUMBNAIL_SIZES: '' is not WIDTHxHEIGHT"),
         ({"DESTINATION_BUCKET": "ok-bucket", "THUMBNAIL_SIZES": "0x256"}, "THUMBNAIL_SIZES: '0x256' needs sides from 1 to 4096"),
         ({"DESTINATION_BUCKET": "ok-bucket", "THUMBNAIL_SIZES": "9000x10"}, "needs sides from 1 to 4096"),
@@ -75,13 +77,19 @@ def test_encoding_defaults_and_overrides():
             "THUMBNAIL_BACKGROUND": "#102030",
         }
     ).encoding
-    assert encoding == Encoding("webp", 70, 90, 50, 1, (16, 32, 48))
+    assert encoding == Encoding(("webp",), 70, 90, 50, 1, (16, 32, 48))
 
 
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
         ("THUMBNAIL_FORMAT", "gif", "THUMBNAIL_FORMAT: 'gif' is not one of source, jpeg, png, webp, avif"),
+        ("THUMBNAIL_FORMAT", "webp,,jpeg", "THUMBNAIL_FORMAT: '' is not one of"),
+        ("THUMBNAIL_GRAVITY", "north", "THUMBNAIL_GRAVITY: 'north' is not one of attention, centre"),
+        ("SOURCE_FORMATS", "jpeg,bmp", "SOURCE_FORMATS: 'bmp' is not one of jpeg, png, webp, gif, tiff, heif, avif"),
+        ("THUMBNAIL_ANIMATED", "maybe", "THUMBNAIL_ANIMATED: 'maybe' is not true or false"),
+        ("MAX_FRAMES", "0", "MAX_FRAMES: '0' must be from 1 to 10000"),
+        ("THUMBNAIL_SIZES", "150x150:fill", "THUMBNAIL_SIZES: '150x150:fill': the fit after ':' may only be 'cover'"),
         ("JPEG_QUALITY", "100", "JPEG_QUALITY: '100' must be from 1 to 95"),
         ("WEBP_QUALITY", "0", "WEBP_QUALITY: '0' must be from 1 to 100"),
         ("AVIF_QUALITY", "high", "AVIF_QUALITY: 'high' is not a whole number"),
@@ -92,3 +100,57 @@ def test_encoding_defaults_and_overrides():
 def test_bad_encoding_setting_names_the_variable(name, value, message):
     with pytest.raises(ConfigError, match=message):
         Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", name: value})
+
+
+def test_formats_gravity_sources_and_animation():
+    settings = Settings.from_env({
+        "DESTINATION_BUCKET": "ok-bucket", "THUMBNAIL_SIZES": "256x256, 150x150:cover",
+        "THUMBNAIL_FORMAT": "AVIF, webp,jpeg,webp", "THUMBNAIL_GRAVITY": "center",
+        "SOURCE_FORMATS": "jpeg,png,heif", "THUMBNAIL_ANIMATED": "true", "MAX_FRAMES": "20",
+    })  # fmt: skip
+    assert settings.sizes == (Box(150, 150, "cover"), Box(256, 256))
+    assert settings.encoding.formats == ("avif", "webp", "jpeg")
+    assert (settings.gravity, settings.source_formats) == ("centre", ("jpeg", "png", "heif"))
+    assert (settings.encoding.animated, settings.encoding.max_frames) == (True, 20)
+    defaults = Settings.from_env({"DESTINATION_BUCKET": "ok-bucket"})
+    assert (defaults.gravity, defaults.source_formats, defaults.encoding.formats) == ("attention", ("jpeg", "png"), ("source",))
+
+
+RULES = {
+    "avatars/": {"sizes": "64x64:cover,256x256:cover", "formats": "webp,jpeg"},
+    "avatars/staff/": {"gravity": "centre"},
+    "products/": {"sizes": "1024x1024"},
+}
+
+
+def test_the_longest_matching_prefix_rules_and_unset_fields_take_the_plain_settings():
+    settings = Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "THUMBNAIL_RULES": json.dumps(RULES)})
+    plain = settings.rule_for("photos/a.jpg")
+    assert plain == settings.default_rule and plain.prefix is None
+    avatars = settings.rule_for("avatars/ann.jpg")
+    assert avatars.sizes == (Box(64, 64, "cover"), Box(256, 256, "cover"))
+    assert (avatars.encoding.formats, avatars.gravity) == (("webp", "jpeg"), "attention")
+    staff = settings.rule_for("avatars/staff/bob.jpg")  # its own gravity, the plain sizes
+    assert (staff.prefix, staff.sizes, staff.gravity) == ("avatars/staff/", (Box(256, 256),), "centre")
+    assert settings.rule_for("products/x.png").sizes == (Box(1024, 1024),)
+    assert len({rule.digest for rule in (plain, avatars, staff, settings.rule_for("products/x.png"))}) == 4
+
+
+def test_rules_can_come_from_a_file_in_the_artifact(tmp_path):
+    (tmp_path / "rules.json").write_text(json.dumps(RULES))
+    env = {"DESTINATION_BUCKET": "ok-bucket", "THUMBNAIL_RULES": "rules.json", "LAMBDA_TASK_ROOT": str(tmp_path)}
+    assert Settings.from_env(env).rule_for("products/a.jpg").sizes == (Box(1024, 1024),)
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [("{nope", "THUMBNAIL_RULES: not JSON"), ("[]", "expected an object of key prefix -> rule"),
+     ('{"": {}}', "a rule's key prefix may not be empty"),
+     ('{"a/": {"size": "64x64"}}', "THUMBNAIL_RULES\\['a/'\\]: expected an object with only formats, gravity, sizes"),
+     ('{"a/": {"sizes": "64xx"}}', "THUMBNAIL_RULES\\['a/'\\].sizes: '64xx' is not WIDTHxHEIGHT"),
+     ('{"a/": {"formats": "bmp"}}', "THUMBNAIL_RULES\\['a/'\\].formats: 'bmp' is not one of"),
+     ('{"a/": {"sizes": 64}}', "every value is a string"), ("missing.json", "THUMBNAIL_RULES: cannot read")],
+)  # fmt: skip
+def test_a_bad_rule_names_the_variable_and_the_prefix(rules, message):
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "THUMBNAIL_RULES": rules, "LAMBDA_TASK_ROOT": "/nonexistent"})

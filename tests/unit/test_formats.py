@@ -30,7 +30,7 @@ def _one(data: bytes, encoding: Encoding):
     ],
 )
 def test_output_format_follows_the_setting_and_the_sniffed_source(setting, source, expected):
-    thumbnail, image = _one(source_bytes("RGB", (200, 300), source, orientation=6), Encoding(format=setting))
+    thumbnail, image = _one(source_bytes("RGB", (200, 300), source, orientation=6), Encoding(formats=(setting,)))
     assert image.format == expected == thumbnail.format
     assert thumbnail.content_type == Image.MIME[expected]
     assert max(image.size) == 100 and image.height > image.width  # EXIF 6 applied
@@ -38,14 +38,14 @@ def test_output_format_follows_the_setting_and_the_sniffed_source(setting, sourc
 
 @pytest.mark.parametrize("setting", ["png", "webp", "avif"])
 def test_transparency_survives_in_formats_that_have_it(setting):
-    _, image = _one(source_bytes("RGBA", (300, 200), "PNG"), Encoding(format=setting))
+    _, image = _one(source_bytes("RGBA", (300, 200), "PNG"), Encoding(formats=(setting,)))
     assert image.mode == "RGBA"
     assert image.getpixel((90, 60))[3] < 20 and image.getpixel((2, 2))[3] > 230
 
 
 @pytest.mark.parametrize(("mode", "source"), [("RGBA", "PNG"), ("LA", "PNG"), ("P+alpha", "PNG")])
 def test_jpeg_output_composites_transparency_onto_the_background(mode, source):
-    encoding = Encoding(format="jpeg", background=(250, 20, 20))
+    encoding = Encoding(formats=("jpeg",), background=(250, 20, 20))
     _, image = _one(source_bytes(mode, (300, 200), source), encoding)
     assert image.mode in ("RGB", "L")
     corner = image.convert("RGB").getpixel((90, 60))
@@ -56,7 +56,7 @@ def test_jpeg_output_composites_transparency_onto_the_background(mode, source):
 
 
 def test_default_background_is_white():
-    _, image = _one(source_bytes("RGBA", (300, 200), "PNG"), Encoding(format="jpeg"))
+    _, image = _one(source_bytes("RGBA", (300, 200), "PNG"), Encoding(formats=("jpeg",)))
     assert min(image.getpixel((90, 60))) > 245
 
 
@@ -66,8 +66,8 @@ def test_default_background_is_white():
 )
 def test_quality_settings_reach_the_encoder(field, low, high, setting):
     data = source_bytes("RGB", (600, 400), "JPEG")
-    small, _ = _one(data, Encoding(format=setting, **{field: low}))
-    large, _ = _one(data, Encoding(format=setting, **{field: high}))
+    small, _ = _one(data, Encoding(formats=(setting,), **{field: low}))
+    large, _ = _one(data, Encoding(formats=(setting,), **{field: high}))
     assert len(small.data) < len(large.data)
 
 
@@ -89,5 +89,5 @@ def test_png_compress_level_reaches_the_encoder():
     ],
 )
 def test_destination_key_names_the_thumbnail_format(key, setting, source, expected):
-    thumbnail, _ = _one(source_bytes("RGB", (300, 200), source), Encoding(format=setting))
+    thumbnail, _ = _one(source_bytes("RGB", (300, 200), source), Encoding(formats=(setting,)))
     assert destination_key(key, thumbnail.box, thumbnail.extensions) == expected

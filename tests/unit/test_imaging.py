@@ -11,7 +11,10 @@ from PIL import Image, ImageChops, ImageOps, ImageStat
 
 from create_thumbnail.config import Box
 from create_thumbnail.errors import ImageTooLarge, NotAnImage
-from create_thumbnail.imaging import _resampling_mode, fit, load_source, make_thumbnails, sniff_format
+from create_thumbnail.formats import sniff_format
+from create_thumbnail.imaging import load_source, make_thumbnails
+from create_thumbnail.modes import resampling_mode as _resampling_mode
+from create_thumbnail.renditions import fit
 from local_run.samples import encode, photo, png_chunk, store_with_orientation
 from tests.corpus import broken_exif_jpeg, png_declaring
 from local_run.grid import GRID_SOURCES, TRANSPARENT, decode, source_bytes, upright

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 from urllib.parse import quote_plus
 
-from create_thumbnail.config import Box, Encoding, Settings
-from create_thumbnail.naming import destination_key_candidates, skip_reason
+from create_thumbnail.config import Settings
+from create_thumbnail.naming import format_candidates, skip_reason
 from create_thumbnail.events import ObjectRef
 
 MANIFEST_FORMAT = "S3BatchOperations_CSV_20180820"
@@ -32,15 +32,16 @@ MANIFEST_PREFIX = "_backfill/manifests/"
 REPORT_PREFIX = "_backfill/reports"
 
 
-def plan(
-    source_keys: Iterable[str], thumbnail_keys: set[str], boxes: Sequence[Box], encoding: Encoding
-) -> list[str]:
-    """Source keys we would thumbnail that lack a thumbnail for at least one box."""
+def plan(source_keys: Iterable[str], thumbnail_keys: set[str], settings: Settings) -> list[str]:
+    """Source keys we would thumbnail that lack a thumbnail for at least one box and format of
+    their rule."""
     missing = []
     for key in source_keys:
-        if skip_reason(ObjectRef("", key)) is not None:
+        if skip_reason(ObjectRef("", key), settings.source_formats) is not None:
             continue
-        if any(thumbnail_keys.isdisjoint(destination_key_candidates(key, box, encoding)) for box in boxes):
+        rule = settings.rule_for(key)
+        wanted = [keys for box in rule.sizes for keys in format_candidates(key, box, rule, settings.source_formats)]
+        if any(thumbnail_keys.isdisjoint(keys) for keys in wanted):
             missing.append(key)
     return missing
 
@@ -173,7 +174,7 @@ def settings_for(resized_bucket: str, function_env: Mapping[str, str]) -> Settin
 def missing_keys(s3: Any, targets: Targets) -> list[str]:
     settings = targets.settings
     existing = set(list_keys(s3, targets.resized_bucket))
-    return plan(list_keys(s3, targets.source_bucket), existing, settings.sizes, settings.encoding)
+    return plan(list_keys(s3, targets.source_bucket), existing, settings)
 
 
 def start_job(

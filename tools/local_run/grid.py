@@ -63,9 +63,24 @@ def source_bytes(mode: str, size: tuple[int, int], image_format: str, orientatio
         options["icc_profile"] = cmyk_profile()
     if mode == "P+alpha":
         options["transparency"] = 0
-    if image_format == "JPEG":
+    if image_format in ("JPEG", "WEBP", "AVIF"):
         options["quality"] = 95
+    if image_format == "GIF":  # no EXIF in a GIF: stored upright
+        return encode(upright(mode, size), "GIF", **{k: v for k, v in options.items() if k != "exif"})
+    if image_format == "HEIF":
+        return heif_bytes(stored, exif if orientation != 1 else None)
     return encode(stored, image_format, **options)
+
+
+def heif_bytes(image: Image.Image, exif: Image.Exif | None = None, **options: object) -> bytes:
+    """A HEIC, made with pillow-heif's x265 encoder (a dev tool; the function ships pi-heif, which
+    only decodes). It writes EXIF orientation as the HEIF transform a decoder applies."""
+    import pillow_heif
+
+    buffer = BytesIO()
+    extra = {"exif": exif.tobytes()} if exif is not None else {}
+    pillow_heif.from_pillow(image).save(buffer, quality=95, **extra, **options)
+    return buffer.getvalue()
 
 
 def decode(data: bytes) -> Image.Image:
@@ -78,6 +93,11 @@ def decode(data: bytes) -> Image.Image:
 GRID_SOURCES = [("JPEG", m) for m in ("L", "RGB", "CMYK", "CMYK+icc")] + [
     ("PNG", m) for m in ("1", "L", "LA", "P", "P+alpha", "RGB", "RGBA", "I;16", "I;16+tRNS", "RGB16+tRNS")
 ]
+# The formats SOURCE_FORMATS may add, each in the modes its encoders write.
+MORE_SOURCES = [
+    ("WEBP", "RGB"), ("WEBP", "RGBA"), ("AVIF", "RGB"), ("AVIF", "RGBA"), ("HEIF", "RGB"), ("HEIF", "RGBA"),
+    ("TIFF", "RGB"), ("TIFF", "RGBA"), ("TIFF", "L"), ("TIFF", "CMYK"), ("TIFF", "I;16"), ("GIF", "P"), ("GIF", "P+alpha"),
+]  # fmt: skip
 
 
 def contact_sheet(path: Path, cell: int = 112) -> Path:
