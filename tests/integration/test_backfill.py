@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import uuid
 from urllib.parse import unquote_plus
 
@@ -16,8 +17,9 @@ import boto3
 from local_run.backfill import Targets, missing_keys, settings_for
 from local_run.backfill_command import backfill_local, backfill_stack
 from local_run.embedded_s3 import local_s3_client
+from local_run.grid import source_bytes
 
-ARGS = dict(seed=60, batch_size=5, workers=2, dry_run=False, max_batches=None)
+ARGS = dict(seed=60, batch_size=5, workers=2, dry_run=False, max_batches=None, stale=False)
 ENV = {"THUMBNAIL_SIZES": "64x64,128x128"}
 
 
@@ -95,3 +97,44 @@ def test_deployed_backfill_writes_the_manifest_and_creates_the_job(s3_endpoint, 
     body = s3.get_object(Bucket=targets.resized_bucket, Key=manifest)["Body"].read().decode()
     rows = list(csv.reader(io.StringIO(body)))
     assert [(bucket, unquote_plus(key)) for bucket, key in rows] == [(targets.source_bucket, "b c+d.png")]
+
+
+def test_a_rules_change_then_a_stale_backfill_renders_again_exactly_what_it_touched(s3_endpoint, tmp_path, monkeypatch):
+    """30 images under photos/, 30 under avatars/, 6 text files: all thumbnailed; then avatars/
+    gets a rule of its own (centre gravity, WebP too). --stale finds the 30 avatars, re-renders
+    them and finds nothing the second time; photos/ is never touched. A later change of gravity
+    alone leaves every key in place, and only the digest the thumbnails record finds them."""
+    monkeypatch.chdir(tmp_path)
+    targets = _targets()
+    s3 = local_s3_client(s3_endpoint)
+    for bucket in (targets.source_bucket, targets.resized_bucket):
+        s3.create_bucket(Bucket=bucket)
+    for index in range(66):
+        folder = ("photos", "avatars")[index % 2]
+        key = f"{folder}/{index:03d}.jpg" if index < 60 else f"notes/{index}.txt"
+        s3.put_object(Bucket=targets.source_bucket, Key=key, Body=source_bytes("RGB", (160, 120), "JPEG") if index < 60 else b"text")
+    args = argparse.Namespace(**{**ARGS, "seed": 0, "stale": True})
+    assert backfill_local(s3_endpoint, targets, ENV, args, io.StringIO()) == 0
+    before = _objects(s3, targets.resized_bucket)
+    assert len(before) == 60 * 2 and missing_keys(s3, targets, stale=True) == []
+
+    rules = json.dumps({"avatars/": {"gravity": "centre", "formats": "source,webp"}})
+    changed_env = {**ENV, "THUMBNAIL_RULES": rules}
+    changed = Targets(targets.source_bucket, targets.resized_bucket, settings_for(targets.resized_bucket, changed_env))
+    stale = missing_keys(s3, changed, stale=True)
+    assert sorted(stale) == sorted(f"avatars/{i:03d}.jpg" for i in range(1, 60, 2))
+    assert missing_keys(s3, changed) == stale  # all lack their new .webp
+    out = io.StringIO()
+    assert backfill_local(s3_endpoint, changed, changed_env, args, out) == 0
+    assert "30 source objects" in out.getvalue()
+    after = _objects(s3, targets.resized_bucket)
+    assert {k: v for k, v in after.items() if k.startswith(("64x64/photos/", "128x128/photos/"))} == {
+        k: v for k, v in before.items() if "/photos/" in k
+    }
+    assert len([k for k in after if k.endswith(".webp")]) == 60
+    assert missing_keys(s3, changed, stale=True) == []
+
+    only_gravity = {**changed_env, "THUMBNAIL_RULES": json.dumps({"avatars/": {"gravity": "attention", "formats": "source,webp"}})}
+    regravity = Targets(targets.source_bucket, targets.resized_bucket, settings_for(targets.resized_bucket, only_gravity))
+    assert missing_keys(s3, regravity) == []  # every key is there: only the digest tells
+    assert len(missing_keys(s3, regravity, stale=True)) == 30

@@ -32,18 +32,27 @@ MANIFEST_PREFIX = "_backfill/manifests/"
 REPORT_PREFIX = "_backfill/reports"
 
 
-def plan(source_keys: Iterable[str], thumbnail_keys: set[str], settings: Settings) -> list[str]:
+def plan(
+    source_keys: Iterable[str],
+    thumbnail_keys: set[str],
+    settings: Settings,
+    rule_of: Callable[[str], str | None] | None = None,
+) -> list[str]:
     """Source keys we would thumbnail that lack a thumbnail for at least one box and format of
-    their rule."""
-    missing = []
+    their rule; with rule_of (a thumbnail key -> the rule digest it records), also those whose
+    thumbnails were made under another rule. All thumbnails of a source are written together,
+    so one of them tells: one HeadObject per source that has them all."""
+    chosen = []
     for key in source_keys:
         if skip_reason(ObjectRef("", key), settings.source_formats) is not None:
             continue
         rule = settings.rule_for(key)
         wanted = [keys for box in rule.sizes for keys in format_candidates(key, box, rule, settings.source_formats)]
         if any(thumbnail_keys.isdisjoint(keys) for keys in wanted):
-            missing.append(key)
-    return missing
+            chosen.append(key)
+        elif rule_of is not None and rule_of(min(wanted[0] & thumbnail_keys)) != rule.digest:
+            chosen.append(key)
+    return chosen
 
 
 def list_keys(s3: Any, bucket: str, prefix: str = "") -> Iterator[str]:
@@ -166,15 +175,19 @@ class Targets:
 
 
 def settings_for(resized_bucket: str, function_env: Mapping[str, str]) -> Settings:
-    """The function's own settings (THUMBNAIL_SIZES, THUMBNAIL_FORMAT, ...), so the plan looks for
-    exactly the keys the function writes."""
+    """The function's own settings (THUMBNAIL_SIZES, THUMBNAIL_FORMAT, THUMBNAIL_RULES, ...), so
+    the plan looks for exactly the keys, and the rule digests, the function writes."""
     return Settings.from_env({**function_env, "DESTINATION_BUCKET": resized_bucket})
 
 
-def missing_keys(s3: Any, targets: Targets) -> list[str]:
-    settings = targets.settings
+def missing_keys(s3: Any, targets: Targets, stale: bool = False) -> list[str]:
+    """What lacks thumbnails; stale: also what has them under another rule than today's."""
     existing = set(list_keys(s3, targets.resized_bucket))
-    return plan(list_keys(s3, targets.source_bucket), existing, settings)
+
+    def rule_of(key: str) -> str | None:
+        return s3.head_object(Bucket=targets.resized_bucket, Key=key)["Metadata"].get("thumbnail-rule")
+
+    return plan(list_keys(s3, targets.source_bucket), existing, targets.settings, rule_of if stale else None)
 
 
 def start_job(

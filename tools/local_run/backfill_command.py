@@ -9,6 +9,7 @@ same Batch Operations invocations go to the handler in this process, with a prog
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -45,6 +46,9 @@ def add_backfill(commands: Any) -> None:
     backfill.add_argument("--workers", type=int, default=4, help="invocations at once (local)")
     backfill.add_argument("--max-batches", type=int, help="stop after N invocations, as if interrupted")
     backfill.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    backfill.add_argument("--stale", action="store_true",
+                          help="also objects whose thumbnails were made under another rule (THUMBNAIL_SIZES, "
+                               "_FORMAT, _GRAVITY, _RULES, ... have changed since): one HeadObject each")  # fmt: skip
     backfill.set_defaults(run=run_backfill)
 
 
@@ -53,16 +57,22 @@ def run_backfill(args: argparse.Namespace) -> int:
         session = boto3.Session(region_name=args.region)
         names = ("cloudformation", "lambda", "s3", "s3control", "sts")
         clients = {name: session.client(name) for name in names}
-        return backfill_stack(clients, args.stack, args.dry_run, sys.stdout)
+        return backfill_stack(clients, args.stack, args.dry_run, sys.stdout, stale=args.stale)
     with ExitStack() as stack:
         endpoint = args.endpoint_url or stack.enter_context(embedded_s3())
-        env = {"THUMBNAIL_SIZES": args.sizes} if args.sizes else {}
+        env = {**_function_settings(os.environ), **({"THUMBNAIL_SIZES": args.sizes} if args.sizes else {})}
         targets = Targets(args.source_bucket, args.resized_bucket, settings_for(args.resized_bucket, env))
         return backfill_local(endpoint, targets, env, args, sys.stderr)
     return 0  # unreachable: ExitStack does not swallow
 
 
-def backfill_stack(clients: Mapping[str, Any], stack: str, dry_run: bool, out: TextIO) -> int:
+def _function_settings(environ: Mapping[str, str]) -> dict[str, str]:
+    """A local run takes the function's settings from the shell, as the in-process handler does:
+    THUMBNAIL_RULES='{...}' thumbnail-local backfill --local --stale."""
+    return {name: value for name, value in environ.items() if name.startswith(("THUMBNAIL_", "SOURCE_FORMATS", "MAX_", "JPEG_", "WEBP_", "AVIF_", "PNG_"))}
+
+
+def backfill_stack(clients: Mapping[str, Any], stack: str, dry_run: bool, out: TextIO, stale: bool = False) -> int:
     outputs = stack_outputs(clients["cloudformation"], stack)
     function_arn = outputs["CreateThumbnailFunctionArn"]
     configuration = clients["lambda"].get_function_configuration(FunctionName=function_arn)
@@ -70,8 +80,8 @@ def backfill_stack(clients: Mapping[str, Any], stack: str, dry_run: bool, out: T
     targets = Targets(
         outputs["SourceBucketName"], outputs["ResizedBucketName"], settings_for(outputs["ResizedBucketName"], env)
     )
-    keys = missing_keys(clients["s3"], targets)
-    print(f"{len(keys)} source objects in {targets.source_bucket} lack thumbnails", file=out)
+    keys = missing_keys(clients["s3"], targets, stale)
+    print(f"{len(keys)} source objects in {targets.source_bucket} {_wanting(stale)}", file=out)
     if not keys or dry_run:
         return 0
     job_id = start_job(clients, targets, keys, function_arn, outputs["BatchOperationsRoleArn"])
@@ -86,8 +96,8 @@ def backfill_local(endpoint: str, targets: Targets, env: Mapping[str, str], args
     with _handler(endpoint, targets.resized_bucket, env) as invoke:
         if args.seed:
             seed(s3, invoke, targets, args.seed)
-        keys = missing_keys(s3, targets)
-        print(f"{len(keys)} source objects in {targets.source_bucket} lack thumbnails", file=out)
+        keys = missing_keys(s3, targets, getattr(args, "stale", False))
+        print(f"{len(keys)} source objects in {targets.source_bucket} {_wanting(getattr(args, 'stale', False))}", file=out)
         if not keys or args.dry_run:
             return 0
         progress = Progress(min(len(keys), (args.max_batches or len(keys)) * args.batch_size), out)
@@ -95,6 +105,10 @@ def backfill_local(endpoint: str, targets: Targets, env: Mapping[str, str], args
                            workers=args.workers, progress=progress, max_batches=args.max_batches)  # fmt: skip
     failed = counts.get("PermanentFailure", 0) + counts.get("TemporaryFailure", 0)
     return 1 if failed else 0
+
+
+def _wanting(stale: bool) -> str:
+    return "lack thumbnails or have them from another rule" if stale else "lack thumbnails"
 
 
 def seed(s3: Any, invoke: Invoke, targets: Targets, count: int) -> None:
