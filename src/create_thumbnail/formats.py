@@ -101,11 +101,13 @@ class OutputFormat:
             return {"quality": encoding.jpeg_quality, "optimize": True}
         if self.name == PNG:
             return {"compress_level": encoding.png_compress_level}
-        if self.name == WEBP:
+        if self.name == WEBP:  # method 6: 1% fewer bytes for 1.4x the time
             return {"quality": encoding.webp_quality, "method": 4}
         if self.name == GIF:
             return {"optimize": False}
-        return {"quality": encoding.avif_quality, "speed": 8}
+        # speed 6: 17 ms for a 256 px and 61 ms for a 1024 px thumbnail here; 4 takes 7-10x that
+        # for 10-25% fewer bytes, 8 cannot reach JPEG 85's SSIM. Nobody waits on an upload.
+        return {"quality": encoding.avif_quality, "speed": 6}
 
 
 FORMATS = MappingProxyType({
