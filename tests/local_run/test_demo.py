@@ -34,10 +34,13 @@ def test_demo_under_the_emulator_gives_the_expected_outcome_for_every_sample(
     inits = [row["report"]["init_duration_ms"] for row in rows]
     assert inits[0] > 0 and inits[1:] == [None] * (len(rows) - 1)  # one execution environment
     assert document["init_ms"] == inits[0]
-    written = sorted(
-        p.relative_to(tmp_path / "out") for p in (tmp_path / "out").rglob("256x256/**/*.*")
-    )
+    out = tmp_path / "out"
+    written = [p for box in ("256x256", "150x150-cover") for p in (out / box).rglob("*.*")]
     assert len(written) == sum(len(row["thumbnails"]) for row in rows)
+    spinner = next(row for row in rows if row["key"] == "graphics/spinner.gif")
+    assert [t["content_type"] for t in spinner["thumbnails"]] == ["image/gif", "image/gif"]
+    heic = next(row for row in rows if row["key"] == "phone/IMG_0001.heic")
+    assert {t["key"] for t in heic["thumbnails"]} == {"150x150-cover/phone/IMG_0001.heic.jpg", "256x256/phone/IMG_0001.heic.jpg"}
 
 
 def test_default_demo_still_prints_the_table(tmp_path: Path) -> None:

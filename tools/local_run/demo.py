@@ -29,16 +29,23 @@ from PIL import Image
 from local_run.context import LocalContext
 from local_run.embedded_s3 import LOCAL_AWS_ENV, embedded_s3, environment, local_s3_client
 from local_run.function_env import function_environment
-from local_run.grid import contact_sheet
 from local_run.invoke import LocalFunction, prepare_function
 from local_run.progress import Progress
 from local_run.report import Report
 from local_run.rie import Emulator
 from local_run.s3_events import put_event, put_record
 from local_run.samples import Sample, demo_samples
+from local_run.sheet import contact_sheet
 
 SOURCE_BUCKET = "demo-source"
 RESIZED_BUCKET = "demo-resized"
+# What the demo shows beyond the defaults: a cover box (attention gravity, or the object's focal
+# point), HEIC and animated GIF sources. --sizes replaces the boxes.
+DEMO_SETTINGS = {
+    "THUMBNAIL_SIZES": "256x256,150x150:cover",
+    "SOURCE_FORMATS": "jpeg,png,gif,heif",
+    "THUMBNAIL_ANIMATED": "true",
+}
 
 
 Runtime = Literal["in-process", "rie"]
@@ -113,10 +120,8 @@ def run_demo(
 def _in_process(endpoint: str, sizes: str | None, log: TextIO) -> Iterator[tuple[Invoke, float | None]]:
     """The handler imported into this process, configured as template.yaml configures it. The
     init figure is the import's time, when this process had not imported it yet."""
-    env = {**LOCAL_AWS_ENV, "DESTINATION_BUCKET": RESIZED_BUCKET,
+    env = {**LOCAL_AWS_ENV, **_settings(sizes), "DESTINATION_BUCKET": RESIZED_BUCKET,
            "POWERTOOLS_SERVICE_NAME": "create-thumbnail", "AWS_ENDPOINT_URL": endpoint}  # fmt: skip
-    if sizes:
-        env["THUMBNAIL_SIZES"] = sizes
     with environment(env):
         cold = "create_thumbnail.app" not in sys.modules
         started = time.perf_counter()
@@ -145,7 +150,7 @@ def _under_emulator(
     """The built artifact under the emulator: one execution environment for all the samples,
     its variables overridden the way `sam local invoke --env-vars` would. Its init figure is
     the first REPORT's Init Duration, so it is known only from the rows."""
-    overrides = {"DESTINATION_BUCKET": RESIZED_BUCKET, **({"THUMBNAIL_SIZES": sizes} if sizes else {})}
+    overrides = {"DESTINATION_BUCKET": RESIZED_BUCKET, **_settings(sizes)}
     variables = function_environment(local.spec, {local.spec.logical_id: overrides}, endpoint).variables
 
     def write(line: str) -> None:
@@ -173,8 +178,13 @@ def _empty_bucket(s3: Any, bucket: str) -> None:
             s3.delete_object(Bucket=bucket, Key=item["Key"])
 
 
+def _settings(sizes: str | None) -> dict[str, str]:
+    return {**DEMO_SETTINGS, **({"THUMBNAIL_SIZES": sizes} if sizes else {})}
+
+
 def _invoke(invoke: Invoke, s3: Any, sample: Sample, out_dir: Path) -> Row:
-    s3.put_object(Bucket=SOURCE_BUCKET, Key=sample.key, Body=sample.data, ContentType=sample.content_type)
+    s3.put_object(Bucket=SOURCE_BUCKET, Key=sample.key, Body=sample.data, ContentType=sample.content_type,
+                  Metadata=dict(sample.metadata))  # fmt: skip
     head = s3.head_object(Bucket=SOURCE_BUCKET, Key=sample.key)
     event = put_event(put_record(SOURCE_BUCKET, sample.key, head["ContentLength"], head["ETag"]))
     reply, ms, report = invoke(event)

@@ -5,11 +5,10 @@ for the given EXIF orientation. A thumbnail is upright iff the block is back in 
 from __future__ import annotations
 
 from io import BytesIO
-from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from local_run.samples import encode, rgb16_png, sixteen_bits, store_with_orientation
+from local_run.samples import encode, heif_bytes, rgb16_png, sixteen_bits, store_with_orientation
 from local_run.icc_profiles import cmyk_profile
 
 # (background, marker) per mode, far apart so resampling blur cannot confuse them.
@@ -72,17 +71,6 @@ def source_bytes(mode: str, size: tuple[int, int], image_format: str, orientatio
     return encode(stored, image_format, **options)
 
 
-def heif_bytes(image: Image.Image, exif: Image.Exif | None = None, **options: object) -> bytes:
-    """A HEIC, made with pillow-heif's x265 encoder (a dev tool; the function ships pi-heif, which
-    only decodes). It writes EXIF orientation as the HEIF transform a decoder applies."""
-    import pillow_heif
-
-    buffer = BytesIO()
-    extra = {"exif": exif.tobytes()} if exif is not None else {}
-    pillow_heif.from_pillow(image).save(buffer, quality=95, **extra, **options)
-    return buffer.getvalue()
-
-
 def decode(data: bytes) -> Image.Image:
     image = Image.open(BytesIO(data))
     image.load()
@@ -98,38 +86,3 @@ MORE_SOURCES = [
     ("WEBP", "RGB"), ("WEBP", "RGBA"), ("AVIF", "RGB"), ("AVIF", "RGBA"), ("HEIF", "RGB"), ("HEIF", "RGBA"),
     ("TIFF", "RGB"), ("TIFF", "RGBA"), ("TIFF", "L"), ("TIFF", "CMYK"), ("TIFF", "I;16"), ("GIF", "P"), ("GIF", "P+alpha"),
 ]  # fmt: skip
-
-
-def contact_sheet(path: Path, cell: int = 112) -> Path:
-    """One row per (format, mode), one column per EXIF orientation: every thumbnail should show
-    its block top-left and its transparent parts as checkerboard. For a person to look at."""
-    from create_thumbnail.config import Box  # the function's code, imported only when drawing
-    from create_thumbnail.imaging import make_thumbnails
-
-    label_width, header = 120, 24
-    sheet = Image.new("RGB", (label_width + 8 * cell, header + len(GRID_SOURCES) * cell), "white")
-    draw = ImageDraw.Draw(sheet)
-    for column in range(8):
-        draw.text((label_width + column * cell + 4, 6), f"orientation {column + 1}", fill="black")
-    for row, (image_format, mode) in enumerate(GRID_SOURCES):
-        top = header + row * cell
-        draw.text((4, top + cell // 2 - 6), f"{image_format} {mode}", fill="black")
-        for column in range(8):
-            data = source_bytes(mode, (300, 200), image_format, column + 1)
-            [thumbnail] = make_thumbnails(data, [Box(cell - 8, cell - 8)], 50_000_000)
-            tile = _checkerboard((cell - 8, cell - 8))
-            image = decode(thumbnail.data).convert("RGBA")
-            tile.alpha_composite(image, (0, 0))
-            sheet.paste(tile.convert("RGB"), (label_width + column * cell + 4, top + 4))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(path)
-    return path
-
-
-def _checkerboard(size: tuple[int, int], square: int = 8) -> Image.Image:
-    tile = Image.new("RGBA", size, (205, 205, 205, 255))
-    draw = ImageDraw.Draw(tile)
-    for y in range(0, size[1], square):
-        for x in range((y // square) % 2 * square, size[0], 2 * square):
-            draw.rectangle((x, y, x + square - 1, y + square - 1), fill=(150, 150, 150, 255))
-    return tile

@@ -39,6 +39,7 @@ class Sample:
     content_type: str
     expect: Expect
     what: str
+    metadata: tuple[tuple[str, str], ...] = ()  # x-amz-meta-* set at upload
 
 
 def photo(size: tuple[int, int], seed: int = 0) -> Image.Image:
@@ -109,6 +110,41 @@ def rgb16_png(image: Image.Image, key: tuple[int, int, int] | None = None, exif:
     return b"\x89PNG\r\n\x1a\n" + b"".join(chunks)
 
 
+def heif_bytes(image: Image.Image, exif: Image.Exif | None = None, **options: object) -> bytes:
+    """A HEIC, made with pillow-heif's x265 encoder (a dev tool; the function ships pi-heif, which
+    only decodes). It writes EXIF orientation as the HEIF transform a decoder applies."""
+    import pillow_heif
+
+    buffer = BytesIO()
+    extra = {"exif": exif.tobytes()} if exif is not None else {}
+    pillow_heif.from_pillow(image).save(buffer, quality=95, **extra, **options)
+    return buffer.getvalue()
+
+
+def two_discs(size: tuple[int, int] = (300, 200)) -> Image.Image:
+    """A plain scene with a red disc at a fifth of the width and a blue one at 85%: attention
+    takes the red one (more saturated), a focal point may ask for the blue."""
+    image = Image.new("RGB", size, (150, 150, 140))
+    draw = ImageDraw.Draw(image)
+    width, height = size
+    radius = height // 8
+    for x, colour in ((width // 5, (230, 20, 20)), (width * 85 // 100, (90, 110, 200))):
+        draw.ellipse((x - radius, height // 2 - radius, x + radius, height // 2 + radius), fill=colour)
+    return image
+
+
+def spinner_gif(frames: int = 8, side: int = 240) -> bytes:
+    """An animated GIF of a bar turning through half a circle."""
+    images = []
+    for index in range(frames):
+        image = Image.new("RGB", (side, side), (245, 240, 220))
+        bar = Image.new("RGBA", (side * 3 // 4, side // 8), (30, 90, 200, 255))
+        bar = bar.rotate(index * 180 / frames, expand=True)
+        image.paste(bar, ((side - bar.width) // 2, (side - bar.height) // 2), bar)
+        images.append(image)
+    return encode(images[0], "GIF", save_all=True, append_images=images[1:], duration=120, loop=0)
+
+
 def transparent_logo(size: tuple[int, int] = (1200, 800)) -> Image.Image:
     image = Image.new("RGBA", size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
@@ -149,6 +185,14 @@ def demo_samples() -> list[Sample]:
                "image/jpeg", "created", "CMYK JPEG with a printer profile"),
         Sample("scans/16-bit-grey.png", encode(_sixteen_bit_ramp((1200, 800)), "PNG"),
                "image/png", "created", "16-bit grey ramp, scaled to 8 bits"),
+        Sample("photos/two-discs.jpg", encode(two_discs((1800, 1200)), "JPEG", quality=90),
+               "image/jpeg", "created", "cover box: attention finds the red disc"),
+        Sample("photos/two-discs-focal.jpg", encode(two_discs((1800, 1200)), "JPEG", quality=90),
+               "image/jpeg", "created", "cover box: x-amz-meta-focal-point on the blue disc",
+               (("focal-point", "0.85,0.5"),)),
+        Sample("phone/IMG_0001.heic", heif_bytes(photo((1512, 2016), seed=8)),
+               "image/heic", "created", "a phone's HEIC, made a JPEG thumbnail"),
+        Sample("graphics/spinner.gif", spinner_gif(), "image/gif", "created", "animated GIF, kept animated"),
         Sample("docs/notes.txt", b"Thumbnails land in the resized bucket.\n",
                "text/plain", "skipped", "not an image key"),
         Sample("uploads/error-page.jpg", b"<html><body>502 Bad Gateway</body></html>\n",
