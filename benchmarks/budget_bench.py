@@ -27,7 +27,7 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tools")]
 from PIL import Image  # noqa: E402
 
 from local_run.hostile import scan_bomb_jpeg, tall_palette_png, wide_rgb16_png  # noqa: E402
-from local_run.samples import encode, photo, rgb16_png, store_with_orientation  # noqa: E402
+from local_run.samples import encode, heif_bytes, photo, rgb16_png, store_with_orientation  # noqa: E402
 
 MB = 1024 * 1024
 
@@ -35,12 +35,15 @@ PROBE = """
 import io
 from PIL import Image
 from create_thumbnail.budget import Budget, Header, estimate_peak
+from create_thumbnail.config import ALL_SOURCE_FORMATS
 from create_thumbnail.config import Box
 from create_thumbnail.imaging import _orientation, make_thumbnails
 from create_thumbnail.modes import is_rgb16 as _is_rgb16
 data = open(sys.argv[1], "rb").read()
 boxes = [Box(int(side), int(side)) for side in sys.argv[2].split(",")]
 small = io.BytesIO(); Image.new("RGB", (64, 64)).save(small, "PNG")
+from create_thumbnail.imaging import _register_heif
+_register_heif()
 make_thumbnails(small.getvalue(), boxes, 10**9)  # imports and first-use allocations
 image = Image.open(io.BytesIO(data))
 header = Header.of(image, _is_rgb16(image))
@@ -56,7 +59,8 @@ open("/proc/self/clear_refs", "w").write("5")
 before = rss_mb()
 started = time.perf_counter()
 try:
-    make_thumbnails(data, boxes, 10**9, budget=Budget(None) if sys.argv[3] == "none" else Budget.for_memory(int(sys.argv[3])))
+    make_thumbnails(data, boxes, 10**9, budget=Budget(None) if sys.argv[3] == "none" else Budget.for_memory(int(sys.argv[3])),
+                    source_formats=ALL_SOURCE_FORMATS)
     outcome = "thumbnails"
 except Exception as error:
     outcome = f"{type(error).__name__}: {error}"[:90]
@@ -94,6 +98,13 @@ def _inputs(width: int, height: int) -> dict[str, Callable[[], bytes]]:
         "JPEG CMYK": lambda: encode(base.convert("CMYK"), "JPEG", quality=90),
         "JPEG RGB progressive": lambda: encode(base, "JPEG", quality=90, progressive=True, optimize=True),
         "JPEG L progressive": lambda: encode(base.convert("L"), "JPEG", quality=90, progressive=True),
+        "WebP RGB": lambda: encode(base, "WEBP", quality=90),
+        "WebP RGBA": lambda: encode(rgba, "WEBP", quality=90),
+        "AVIF RGB": lambda: encode(base, "AVIF", quality=80, speed=8),
+        "AVIF RGBA": lambda: encode(rgba, "AVIF", quality=80, speed=8),
+        "HEIF RGB": lambda: heif_bytes(base),
+        "TIFF RGB": lambda: encode(base, "TIFF"),
+        "GIF P": lambda: encode(base.quantize(256), "GIF"),
     }
 
 

@@ -16,7 +16,7 @@ from io import BytesIO
 from PIL import Image, ImageSequence
 
 from create_thumbnail.config import Box, Encoding
-from create_thumbnail.renditions import Centre, resize_all
+from create_thumbnail.renditions import Centre, resize_all, whole_size
 
 _DEFAULT_DURATION_MS = 100  # browsers' own for a frame that names none
 
@@ -32,14 +32,20 @@ def frame_count(image: Image.Image) -> int:
     return getattr(image, "n_frames", 1) if getattr(image, "is_animated", False) else 1
 
 
-def within_limits(image: Image.Image, encoding: Encoding, max_pixels: int) -> str | None:
-    """Why the animation cannot be kept, or None if it can."""
+def within_limits(
+    image: Image.Image, boxes: Sequence[Box], encoding: Encoding, max_pixels: int, budget_bytes: int | None
+) -> str | None:
+    """Why the animation cannot be kept, or None if it can. Every resized frame of every box is
+    held until the thumbnails are written, with a copy each for the encoder: 8 bytes a pixel."""
     count = frame_count(image)
     if count > encoding.max_frames:
         return f"animation of {count} frames kept as its first frame: over MAX_FRAMES ({encoding.max_frames})"
     pixels = count * image.width * image.height
     if pixels > max_pixels:
         return f"animation of {count} frames is {pixels:,} pixels in all, over MAX_SOURCE_PIXELS ({max_pixels:,}): first frame kept"
+    held = 8 * count * sum(w * h for w, h in (whole_size(image.size, box) for box in boxes))
+    if budget_bytes is not None and held > budget_bytes // 2:
+        return f"animation of {count} frames would hold {held / 2**20:,.0f} MB of frames, over half the memory budget: first frame kept"
     return None
 
 

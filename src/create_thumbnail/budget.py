@@ -62,6 +62,11 @@ _PATH_BYTES_PER_PIXEL = {
     "I;16+alpha": 12.1,  # the low bytes too, the tRNS match planes, then the LA path
     "RGB16+alpha": 12.1,  # a second decode for the low bytes, the match planes, then RGBA
 }
+# Decoders that hold buffers of their own beside Pillow's image, per pixel, measured at 12 MP
+# (benchmarks/budget_bench.py) as the excess over the same picture's PNG path: libwebp decodes
+# into a buffer of its own and Pillow copies it (RGB 16.2, RGBA 16.6 B/px in all); libavif keeps
+# the YUV planes (RGB 9.4, RGBA 12.1); libheif likewise (RGB 7.7).
+_DECODER_BYTES_PER_PIXEL = {"WEBP": 12.0, "AVIF": 5.3, "HEIF": 3.6}
 # A progressive (or multi-scan) JPEG holds every DCT coefficient of the image while decoding, at
 # full size whatever the draft scale: 2 bytes per sample of each component, 64 to a block.
 _COEFFICIENT_BYTES = 2
@@ -122,13 +127,15 @@ class Header:
 
     path: str  # a row of _PATH_BYTES_PER_PIXEL
     coefficient_bytes: int  # a progressive JPEG's whole-image coefficient buffer; 0 otherwise
+    decoder_bytes_per_pixel: float = 0.0  # the decoder's own buffers (WebP, AVIF, HEIF)
 
     @classmethod
     def of(cls, image: Image.Image, sixteen_bit_rgb: bool) -> Header:
         """Read before JPEG draft: the coefficient buffer is at the full size, whatever the
         scale the pixels are then decoded at."""
         progressive = image.format == "JPEG" and bool(image.info.get("progressive") or image.info.get("progression"))
-        return cls(_path(image, sixteen_bit_rgb), math.ceil(_coefficients(image)) if progressive else 0)
+        coefficients = math.ceil(_coefficients(image)) if progressive else 0
+        return cls(_path(image, sixteen_bit_rgb), coefficients, _DECODER_BYTES_PER_PIXEL.get(image.format or "", 0.0))
 
 
 def _path(image: Image.Image, sixteen_bit_rgb: bool) -> str:
@@ -146,7 +153,8 @@ def estimate_peak(header: Header, size: tuple[int, int], boxes: Sequence[Box], t
     """Peak bytes that decoding at size (after JPEG draft) and resizing will add."""
     width, height = size
     pixels = width * height
-    peak = _PATH_BYTES_PER_PIXEL[header.path] * pixels + _FIXED_BYTES + header.coefficient_bytes
+    per_pixel = _PATH_BYTES_PER_PIXEL[header.path] + header.decoder_bytes_per_pixel
+    peak = per_pixel * pixels + _FIXED_BYTES + header.coefficient_bytes
     if transposes:  # exif_transpose copies the decoded image
         decoded = 2 if header.path.startswith("I;16") else 1 if header.path in ("1", "L", "P") else 4
         peak += decoded * pixels

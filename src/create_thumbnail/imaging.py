@@ -52,7 +52,7 @@ from create_thumbnail.formats import (
     sniff_format,
 )
 from create_thumbnail.modes import is_rgb16, low_bytes, resampling_mode
-from create_thumbnail.renditions import centre_by, draft_size, resize_all
+from create_thumbnail.renditions import Centre, centre_by, draft_size, resize_all
 
 _ORIENTATION_TAG = 0x0112
 _TRANSPOSING = range(2, 9)  # orientations exif_transpose acts on
@@ -121,7 +121,7 @@ def make_thumbnails(
         if problem:
             warn(problem)
         centre = centre_by(gravity, focal_point)
-        animation = _animation(data, boxes, max_pixels, encoding, centre, warn)
+        animation = _animation(data, boxes, max_pixels, encoding, centre, warn, budget)
         targets = output_formats(source_format, encoding, image.mode in ("LA", "RGBA"), animation is not None)
         resized = resize_all(image, boxes, centre)
         return [
@@ -153,14 +153,15 @@ def _register_heif() -> None:
 
 
 def _animation(
-    data: bytes, boxes: Sequence[Box], max_pixels: int, encoding: Encoding, centre, warn: Callable[[str], None]
+    data: bytes, boxes: Sequence[Box], max_pixels: int, encoding: Encoding, centre: Centre,
+    warn: Callable[[str], None], budget: Budget,
 ) -> Animation | None:
     if not encoding.animated:
         return None
     image = Image.open(BytesIO(data))
     if not getattr(image, "is_animated", False) or image.format not in ("GIF", "WEBP"):
         return None
-    problem = within_limits(image, encoding, max_pixels)
+    problem = within_limits(image, boxes, encoding, max_pixels, budget.bytes)
     if problem:
         warn(problem)
         return None

@@ -145,3 +145,17 @@ def test_the_functions_memory_comes_from_lambdas_variable():
     assert Settings.from_env({**env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "2048"}).memory_mb == 2048
     with pytest.raises(ConfigError, match="AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '64' must be from 128 to 10240"):
         Settings.from_env({**env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "64"})
+
+
+def test_a_long_animation_of_large_frames_keeps_only_its_first_frame_within_the_budget():
+    """60 frames of 1500 x 1000 for a 1024 box: ~2.5 GB of resized frames held, far over half
+    of 412 MB; the thumbnail is the first frame and the warning says why."""
+    from create_thumbnail.config import ALL_SOURCE_FORMATS, Encoding
+
+    frames = [Image.new("RGB", (1500, 1000), (i * 4, 0, 0)) for i in range(60)]
+    data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=50)
+    warnings: list[str] = []
+    [thumbnail] = make_thumbnails(data, [Box(1024, 1024)], 100_000_000, Encoding(animated=True), warnings.append,
+                                  Budget.for_memory(512), source_formats=ALL_SOURCE_FORMATS)  # fmt: skip
+    assert thumbnail.frames == 1 and thumbnail.format == "PNG"
+    assert warnings[0].startswith("animation of 60 frames would hold ") and "over half the memory budget" in warnings[0]
