@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Run by scripts/demo and scripts/test (and safe to run by hand): makes .venv (Python 3.13, the Lambda runtime's
 # version) and installs the project with its dev tools (moto, pytest, cfn-lint, the SAM CLI), and
-# .venv-checkov with checkov alone. Re-installs only when pyproject.toml or src/requirements.txt
-# (for .venv) or scripts/checkov-requirements.txt (for .venv-checkov) changed since the last install.
+# .venv-checkov with checkov alone, and .venv-localstack with LocalStack alone. Re-installs only
+# when pyproject.toml or src/requirements.txt (for .venv), scripts/checkov-requirements.txt (for
+# .venv-checkov) or scripts/localstack-requirements.txt (for .venv-localstack) changed since the
+# last install.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -59,4 +61,23 @@ if [ "$(cat "$CHECKOV_VENV/.installed" 2>/dev/null)" != "$(checkov_stamp)" ]; th
         grep -v "^WARNING: Location" >&2 || true
     "$CHECKOV_VENV/bin/checkov" --version >/dev/null # fail loudly
     checkov_stamp >"$CHECKOV_VENV/.installed"
+fi
+
+# LocalStack (tests/rehearsal: the deploy rehearsal) in a venv of its own, for the same reason:
+# its boto3, botocore, moto-ext and cfn-lint pins clash with ours. Pinned whole in
+# localstack-requirements; it runs on the host (no Docker), started by tools/rehearsal.
+LOCALSTACK_VENV="$ROOT/.venv-localstack"
+LOCALSTACK_REQUIREMENTS="$ROOT/scripts/localstack-requirements.txt"
+localstack_stamp() { sha256sum "$LOCALSTACK_REQUIREMENTS" | cut -d' ' -f1; }
+if [ "$(cat "$LOCALSTACK_VENV/.installed" 2>/dev/null)" != "$(localstack_stamp)" ]; then
+    echo "bootstrap: installing LocalStack into .venv-localstack (about a minute)" >&2
+    rm -rf "$LOCALSTACK_VENV"
+    "$VENV/bin/python" -m venv "$LOCALSTACK_VENV"
+    # pip's own failure stops the script (pipefail); grep finding nothing to print does not.
+    "$LOCALSTACK_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$LOCALSTACK_REQUIREMENTS" 2>&1 |
+        { grep -v "^WARNING: Location" >&2 || true; }
+    # fail loudly: the runtime's entry point and the providers the rehearsal starts must import
+    "$LOCALSTACK_VENV/bin/python" -m pip check --disable-pip-version-check >&2
+    "$LOCALSTACK_VENV/bin/python" -c "import localstack.runtime.main, localstack.services.s3.provider, localstack.services.cloudformation.provider, hypercorn"
+    localstack_stamp >"$LOCALSTACK_VENV/.installed"
 fi

@@ -2,14 +2,8 @@
 
 The checks that matter most (least privilege, no dependency cycle) are about the CloudFormation
 that SAM generates from the shorthand (the execution role, the Lambda permission, the bucket's
-notification), so the tests run samtranslator (the library behind the AWS::Serverless-2016-10-31
-transform) in-process and offline.
-samtranslator only talks to AWS for the region (given as a boto3 session here), the pseudo
-parameters (given below) and the managed-policy name -> ARN lookup (an empty map: the template
-names no managed policy, and the one SAM adds for logs it spells out itself).
-
-cfn-lint 1.x no longer runs samtranslator (it validates SAM resources against SAM schemas and
-skips AWS::Serverless::* in its cycle rule E3004), so it cannot be the one to expand the template.
+notification), so the tests run samtranslator in-process and offline, through
+local_run.sam_transform, which the deploy rehearsal (tests/rehearsal) uses too.
 
 The session fixtures return shared dicts: a test that edits a template edits a deep copy.
 """
@@ -17,60 +11,15 @@ The session fixtures return shared dicts: a test that edits a template edits a d
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from cfnlint.decode import cfn_yaml
-from samtranslator.parser.parser import Parser
-from samtranslator.translator.translator import Translator
+from local_run.sam_transform import Template, load_template, sam_translate
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
-
-REGION = "us-east-1"
-PSEUDO_PARAMETERS = {
-    "AWS::Region": REGION,
-    "AWS::AccountId": "123456789012",
-    "AWS::Partition": "aws",
-    "AWS::StackName": "create-thumbnail",
-}
-
-Template = dict[str, Any]
-
-
-def load_template(path: Path = TEMPLATE_PATH) -> Template:
-    """The YAML with its short-form tags (!Sub, !Ref, !GetAtt) read as their Fn:: long forms.
-
-    cfn-lint's loader returns str/dict subclasses carrying line marks; the JSON round trip makes
-    them the plain types samtranslator and json.dumps expect.
-    """
-    return json.loads(json.dumps(cfn_yaml.loads(path.read_text(), str(path))))
-
-
-def sam_translate(sam_template: Template, parameters: dict[str, str] | None = None) -> Template:
-    """CloudFormation for sam_template, as `sam deploy` would have the transform produce it with
-    these stack parameters (the rest at their defaults)."""
-    template = copy.deepcopy(sam_template)
-    # The translator wants code in S3; `sam package` would upload CodeUri and put the S3 URI here.
-    for resource in template["Resources"].values():
-        props = resource.get("Properties", {})
-        code_uri = props.get("CodeUri")
-        if resource["Type"] == "AWS::Serverless::Function" and isinstance(code_uri, str):
-            props["CodeUri"] = f"s3://packaged-code-bucket/{code_uri.strip('/')}.zip"
-    translator = Translator(
-        managed_policy_map={},
-        sam_parser=Parser(),
-        boto_session=boto3.Session(region_name=REGION),
-    )
-    return translator.translate(
-        sam_template=template,
-        parameter_values={**PSEUDO_PARAMETERS, **(parameters or {})},
-        get_managed_policy_map=dict,  # no managed policy names to resolve
-    )
 
 
 def resolve_conditions(template: Template, parameters: dict[str, str] | None = None) -> Template:
@@ -135,7 +84,7 @@ def resolve_conditions(template: Template, parameters: dict[str, str] | None = N
 @pytest.fixture(scope="session")
 def sam_template() -> Template:
     """template.yaml as written (SAM resources, Globals not merged)."""
-    return load_template()
+    return load_template(TEMPLATE_PATH)
 
 
 @pytest.fixture(scope="session")

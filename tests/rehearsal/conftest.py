@@ -1,0 +1,114 @@
+"""The deploy rehearsal's fixtures: one LocalStack for the session, the function built once for
+this machine, and one rehearsal per TriggerMode, run on first use and shared by every test.
+
+LocalStack comes from .venv-localstack (scripts/bootstrap.sh makes it; scripts/test runs that
+first). Without it the tier is skipped, with the command that fixes it, except under CI
+(CI set): there a rehearsal that cannot run is a failure, not a skip nobody reads.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from local_run.invoke import LocalFunction, prepare_function
+from local_run.progress import Progress
+from rehearsal.localstack import LocalStack, localstack_python, running_localstack
+
+from tests.local_run.conftest import sam_home
+from tests.rehearsal.scenario import REPO_ROOT, TEMPLATE, Rehearsal, rehearse
+
+LOCALSTACK_VENV = REPO_ROOT / ".venv-localstack"
+MODES = ("SQS", "EventBridge")
+# Seconds per phase, printed after the run (pytest_terminal_summary): the tier's cost in the suite.
+TIMINGS: dict[str, float] = {}
+NOTES: list[str] = []  # how each mode's messages were handed over, and where they were written
+
+
+def require_localstack() -> None:
+    """Skip (or, under CI, fail) with the command that makes .venv-localstack."""
+    if localstack_python(LOCALSTACK_VENV).exists():
+        return
+    message = f"{LOCALSTACK_VENV} is missing: run ./scripts/bootstrap.sh (./scripts/test does)"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}; CI is set, so the deploy rehearsal must run", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """A fresh LocalStack on a free loopback port, stopped (its process group) at the end."""
+    require_localstack()
+    with running_localstack(LOCALSTACK_VENV, tmp_path_factory.mktemp("localstack")) as running:
+        TIMINGS["LocalStack start"] = running.start_s
+        yield running
+
+
+@pytest.fixture(scope="session")
+def rehearsal_function(tmp_path_factory: pytest.TempPathFactory) -> LocalFunction:
+    """template.yaml's function, built for this machine as `thumbnail-local invoke` builds it."""
+    tmp = tmp_path_factory.mktemp("rehearsal-build")
+    started = time.monotonic()
+    with sam_home(tmp):
+        built = prepare_function(TEMPLATE, None, tmp / "build", Progress(quiet=True))
+    TIMINGS["sam build (host architecture)"] = time.monotonic() - started
+    return built
+
+
+@pytest.fixture(scope="session")
+def rehearsed(
+    localstack: LocalStack,
+    rehearsal_function: LocalFunction,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[str], Rehearsal]:
+    """mode -> its rehearsal, run once. A rehearsal that failed is not run again for every test
+    that reads it: its error is kept and raised to each."""
+    done: dict[str, Rehearsal | BaseException] = {}
+
+    def get(mode: str) -> Rehearsal:
+        if mode not in done:
+            work = tmp_path_factory.mktemp(f"rehearsal-{mode.lower()}")
+            try:
+                done[mode] = rehearse(localstack, rehearsal_function, mode, work)
+            except Exception as error:  # noqa: BLE001 - kept and re-raised below
+                done[mode] = error
+            else:
+                note(done[mode], work)
+        found = done[mode]
+        if isinstance(found, BaseException):
+            raise found
+        return found
+
+    return get
+
+
+def note(rehearsal: Rehearsal, work: Path) -> None:
+    """The mode's phases into TIMINGS; its invocations and its messages' file into NOTES."""
+    for phase, seconds in rehearsal.seconds.items():
+        TIMINGS[f"{rehearsal.mode}: {phase}"] = seconds
+    sizes = [len(delivery.message_ids) for delivery in rehearsal.deliveries]
+    path = rehearsal.write_messages(work / "messages.json")
+    NOTES.append(
+        f"{rehearsal.mode}: {len(sizes)} invocations of {sum(sizes)} messages "
+        f"(messages per invocation: {sizes}); the messages verbatim: {path}"
+    )
+
+
+@pytest.fixture(params=MODES)
+def rehearsal(request: pytest.FixtureRequest, rehearsed: Callable[[str], Rehearsal]) -> Rehearsal:
+    """The same checks for both modes that deliver through a queue."""
+    return rehearsed(request.param)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """What the rehearsal cost, phase by phase, and where its messages were written."""
+    if not TIMINGS:
+        return
+    terminalreporter.section("deploy rehearsal (LocalStack)")
+    for phase, seconds in TIMINGS.items():
+        terminalreporter.write_line(f"{phase:<40} {seconds:6.1f} s")
+    for line in NOTES:
+        terminalreporter.write_line(line)
