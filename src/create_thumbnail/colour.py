@@ -50,6 +50,8 @@ def usable_profile(icc: bytes | None, mode: str) -> tuple[bytes | None, str | No
         if _is_srgb(profile):
             return None, None
         _transform(icc, *_modes(profile, mode))
+    except (ValueError, TypeError) as error:  # a header field LittleCMS parsed but Python cannot read
+        return None, f"ICC profile ignored, image made as untagged sRGB: its header cannot be read ({error})"
     except _Unusable as reason:
         return None, f"ICC profile ignored, image made as untagged sRGB: {reason}"
     return icc, None

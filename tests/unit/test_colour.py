@@ -101,6 +101,15 @@ def test_cmyk_profile_colours_follow_the_profile_not_the_naive_formula():
 
 
 ADOBE = rgb_profile("Adobe RGB (1998)", ADOBE_RGB)
+
+
+def _corrupt_description(icc: bytes) -> bytes:
+    """The desc tag's text length made absurd: ImageCms reads it as a character out of range."""
+    damaged = bytearray(icc)
+    tag = damaged.index(b"desc", 200)
+    damaged[tag + 12 : tag + 16] = b"\xec" * 4
+    return bytes(damaged)
+
 UNUSABLE = {
     "junk": (b"junk", "RGB", "it cannot be parsed"),
     "zeros": (b"\x00" * 200, "RGB", "it cannot be parsed"),
@@ -112,6 +121,9 @@ UNUSABLE = {
     "rgb-on-grey": (ADOBE, "L", "a RGB profile does not describe L pixels"),
     "rgb-on-cmyk": (ADOBE, "CMYK", "a RGB profile does not describe CMYK pixels"),
     "no-colorants": (tagless_rgb_profile(), "RGB", "LittleCMS cannot build a transform from it"),
+    # Found by the fuzz test: fields LittleCMS parses but Python cannot read back.
+    "description-not-text": (_corrupt_description(ADOBE), "RGB", "its header cannot be read"),
+    "colour-space-not-ascii": (cmyk_profile()[:16] + b"2\xee\x96\x1a" + cmyk_profile()[20:], "CMYK", "its header cannot be read"),
 }
 COLOURS = {"RGB": (40, 160, 90), "L": 90, "CMYK": (0, 255, 255, 0)}
 
