@@ -72,7 +72,7 @@ def measure(rendition: Image.Image, name: str, options: dict) -> tuple[int, floa
 
 def main() -> None:
     data = save(photo((4000, 3000), seed=11), "JPEG", quality=92)
-    image, _ = load_source(data, BOXES, 10**9)
+    image, *_ = load_source(data, BOXES, 10**9)
     renditions = resize_all(image, BOXES)
     for box in BOXES:
         rendition = renditions[box].convert("RGB")

@@ -174,7 +174,7 @@ def decoded_size(data: bytes, boxes: list[tuple[int, int]]) -> str:
     from create_thumbnail.config import Box
     from create_thumbnail.imaging import load_source
 
-    image, _ = load_source(data, [Box(*b) for b in boxes], MAX_PIXELS)
+    image, *_ = load_source(data, [Box(*b) for b in boxes], MAX_PIXELS)
     return f"{image.width}x{image.height}"
 
 
@@ -240,7 +240,7 @@ def bench_breakdown(item: Input) -> None:
         print("  (breakdown skipped: imaging's internals changed)")
         return
     boxes = [Box(256, 256), Box(1024, 1024)]
-    image, _ = imaging.load_source(item.data, boxes, MAX_PIXELS)
+    image, *_ = imaging.load_source(item.data, boxes, MAX_PIXELS)
     raw = _decoded_in_full(item.data)
 
     def make_with_gap(gap: float) -> Callable[[], object]:

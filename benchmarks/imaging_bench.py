@@ -384,7 +384,7 @@ def ours_resized(data: bytes) -> Any:
     """What our pipeline hands to the encoder (before sRGB conversion, a no-op here)."""
     from create_thumbnail import imaging
 
-    image, _icc = imaging.load_source(data, [box()], MAX_PIXELS)
+    image, *_ = imaging.load_source(data, [box()], MAX_PIXELS)
     return imaging.resize_all(image, [box()])[box()]
 
 
@@ -422,7 +422,7 @@ def bench_quality(sources: list[Source]) -> dict[str, dict[str, float]]:
 
     for source in sources:
         reference = Reference(source)
-        drafted, _ = imaging.load_source(source.data, [box()], MAX_PIXELS)
+        drafted, *_ = imaging.load_source(source.data, [box()], MAX_PIXELS)
         ours_image, vips_image = ours_resized(source.data), vips_resized(source.data)
         figures = {
             "ours": reference.psnr(ours_image),
@@ -457,7 +457,7 @@ def bench_filters(sources: list[Source], runs: int) -> None:
     columns: list[str] = []
     table: dict[tuple[str, object], list[str]] = {(f, g): [] for f in filters for g in gaps}
     for source in picked:
-        image, _ = imaging.load_source(source.data, [box()], MAX_PIXELS)
+        image, *_ = imaging.load_source(source.data, [box()], MAX_PIXELS)
         reference = Reference(source)
         size = fit(source.upright)
         functions = {
@@ -503,7 +503,7 @@ def _stage_samples(source: Source) -> dict[str, list[float]]:
 
     data, boxes, encoding = source.data, [box()], Encoding()
     [target] = output_formats(source.format, encoding)
-    loaded, _ = imaging.load_source(data, boxes, MAX_PIXELS)
+    loaded, *_ = imaging.load_source(data, boxes, MAX_PIXELS)
     small = imaging.resize_all(loaded, boxes)[box()]
     stored_scale = loaded.size[::-1] if source.orientation in TRANSPOSING else loaded.size
     functions: dict[str, Callable[[], object]] = {

@@ -10,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from create_thumbnail.completion import EventBridgePublisher, completion_entries, events_client
 from create_thumbnail.config import Settings
 from create_thumbnail.errors import ConfigError, InvalidEvent, RetryableRecordsFailed
 from create_thumbnail.metrics import publish
@@ -20,7 +21,7 @@ logger = Logger()  # service name from POWERTOOLS_SERVICE_NAME, set in template.
 
 
 @cache
-def wiring() -> tuple[Settings, S3Storage]:
+def wiring() -> tuple[Settings, S3Storage, EventBridgePublisher | None]:
     """Built on the first invocation and kept while the container is warm.
 
     Not at import: a bad setting must fail an invocation with a message naming the variable (an
@@ -28,7 +29,8 @@ def wiring() -> tuple[Settings, S3Storage]:
     whoever invokes us (the local run sets it after importing). A failure is not cached.
     """
     settings = Settings.from_env(os.environ)
-    return settings, S3Storage(s3_client())
+    publisher = EventBridgePublisher(events_client()) if settings.event_bus else None
+    return settings, S3Storage(s3_client()), publisher
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -39,12 +41,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     retries the event and, after its retries, sends it to the failure queue."""
     deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000
     try:
-        settings, storage = wiring()
+        settings, storage, publisher = wiring()
         report = handle_event(event, settings, storage, deadline)
     except (ConfigError, InvalidEvent):
         logger.exception("invocation rejected")
         raise
-    publish(report)
+    undelivered = 0
+    if publisher is not None and settings.event_bus:
+        undelivered = publisher.publish(completion_entries(report, settings.event_bus))
+        if undelivered:
+            logger.warning("completion events not delivered", extra={"count": undelivered, "bus": settings.event_bus})
+    publish(report, undelivered_events=undelivered)
     counts = {status: report.count(status) for status in STATUSES}
     # "created" is a LogRecord attribute: the counts go under one key of their own.
     logger.info("event done", extra={"outcomes": counts, "envelope": report.kind})

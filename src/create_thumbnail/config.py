@@ -38,6 +38,8 @@ SOURCE_FORMATS = "SOURCE_FORMATS"
 THUMBNAIL_ANIMATED = "THUMBNAIL_ANIMATED"
 MAX_FRAMES = "MAX_FRAMES"
 THUMBNAIL_RULES = "THUMBNAIL_RULES"
+THUMBNAIL_MANIFEST = "THUMBNAIL_MANIFEST"
+EVENT_BUS_NAME = "EVENT_BUS_NAME"
 # Set by Lambda from the function's MemorySize (and by thumbnail-local's emulator from the
 # template's): the memory budget for decoding is derived from it.
 FUNCTION_MEMORY_SIZE = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
@@ -73,6 +75,7 @@ _COLOUR = re.compile(r"^#?([0-9a-fA-F]{6})$")
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _BOX = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*(?::\s*(\w+)\s*)?$")
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+_BUS_NAME = re.compile(r"^[A-Za-z0-9._\-/]{1,256}$|^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[A-Za-z0-9._\-/]{1,256}$")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -165,6 +168,8 @@ class Settings:
     gravity: str = "attention"
     source_formats: tuple[str, ...] = DEFAULT_SOURCE_FORMATS
     rules: tuple[Rule, ...] = field(default=())  # longest prefix first
+    manifest: bool = True  # manifests/<key>.json beside the thumbnails
+    event_bus: str | None = None  # where completion events go; None: nowhere
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -185,6 +190,8 @@ class Settings:
             memory_mb=parse_int_in(FUNCTION_MEMORY_SIZE, env.get(FUNCTION_MEMORY_SIZE), 128, 10_240, DEFAULT_MEMORY_MB),
             gravity=parse_gravity(THUMBNAIL_GRAVITY, env.get(THUMBNAIL_GRAVITY), "attention"),
             source_formats=parse_list(SOURCE_FORMATS, env.get(SOURCE_FORMATS), ALL_SOURCE_FORMATS, DEFAULT_SOURCE_FORMATS),
+            manifest=parse_bool(THUMBNAIL_MANIFEST, env.get(THUMBNAIL_MANIFEST), True),
+            event_bus=parse_bus(EVENT_BUS_NAME, env.get(EVENT_BUS_NAME)),
         )
         text = read_rules_text(env.get(THUMBNAIL_RULES), env.get(TASK_ROOT))
         return replace(settings, rules=parse_rules(THUMBNAIL_RULES, text, settings.default_rule))
@@ -243,6 +250,15 @@ def parse_gravity(name: str, value: str | None, default: str) -> str:
     if value is not None and value.strip().lower() == "center":
         return "centre"
     return parse_choice(name, value, GRAVITIES, default)
+
+
+def parse_bus(name: str, value: str | None) -> str | None:
+    """An EventBridge bus name or ARN; blank: no completion events."""
+    if value is None or not value.strip():
+        return None
+    if not _BUS_NAME.match(value.strip()):
+        raise ConfigError(f"{name}: {value!r} is not an event bus name or ARN")
+    return value.strip()
 
 
 def parse_bool(name: str, value: str | None, default: bool) -> bool:

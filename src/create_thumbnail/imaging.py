@@ -29,6 +29,7 @@ import struct
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 from functools import partial
 from io import BytesIO
 
@@ -37,7 +38,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from create_thumbnail.animation import Animation, animate, within_limits
 from create_thumbnail.budget import Budget, Header, check_memory, check_scans, check_shape, estimate_peak
 from create_thumbnail.colour import to_srgb, usable_profile
-from create_thumbnail.config import DEFAULT_SOURCE_FORMATS, Box, Encoding
+from create_thumbnail.config import COVER, DEFAULT_SOURCE_FORMATS, Box, Encoding
 from create_thumbnail.crop import Point
 from create_thumbnail.errors import ImageTooLarge, NotAnImage
 from create_thumbnail.formats import (
@@ -52,6 +53,7 @@ from create_thumbnail.formats import (
     sniff_format,
 )
 from create_thumbnail.modes import is_rgb16, low_bytes, resampling_mode
+from create_thumbnail.placeholders import Placeholder, placeholder
 from create_thumbnail.renditions import Centre, centre_by, draft_size, resize_all
 
 _ORIENTATION_TAG = 0x0112
@@ -95,7 +97,28 @@ class Thumbnail:
     frames: int = 1
 
 
-def make_thumbnails(
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """Everything one decode made: the thumbnails, the source's upright size, and the
+    placeholder a page shows until a thumbnail arrives (from the smallest rendition)."""
+
+    thumbnails: list[Thumbnail]
+    source_size: tuple[int, int]
+    placeholder: Placeholder
+
+
+class Loaded(NamedTuple):
+    image: Image.Image  # decoded (JPEG: at the draft scale), upright, in a resampling mode
+    icc: bytes | None  # the embedded profile, which still describes image
+    size: tuple[int, int]  # the source's own size, upright
+
+
+def make_thumbnails(data: bytes, boxes: Sequence[Box], max_pixels: int, *args: Any, **options: Any) -> list[Thumbnail]:
+    """make_renditions' thumbnails alone, for callers that need nothing else."""
+    return make_renditions(data, boxes, max_pixels, *args, **options).thumbnails
+
+
+def make_renditions(
     data: bytes,
     boxes: Sequence[Box],
     max_pixels: int,
@@ -106,7 +129,7 @@ def make_thumbnails(
     gravity: str = "attention",
     focal_point: Point | None = None,
     source_formats: Iterable[str] = DEFAULT_SOURCE_FORMATS,
-) -> list[Thumbnail]:
+) -> Rendered:
     """A thumbnail per box and output format, boxes in the order given, formats in
     THUMBNAIL_FORMAT's, all from one decode. warn hears what was made differently from the
     source (an ICC profile ignored, an animation kept as its first frame), with the reason;
@@ -116,7 +139,7 @@ def make_thumbnails(
         raise ValueError("no boxes to fit")
     source_format = _readable_format(data, source_formats)
     try:
-        image, icc = load_source(data, boxes, max_pixels, budget)
+        image, icc, source_size = load_source(data, boxes, max_pixels, budget)
         icc, problem = usable_profile(icc, image.mode)
         if problem:
             warn(problem)
@@ -124,15 +147,23 @@ def make_thumbnails(
         animation = _animation(data, boxes, max_pixels, encoding, centre, warn, budget)
         targets = output_formats(source_format, encoding, image.mode in ("LA", "RGBA"), animation is not None)
         resized = resize_all(image, boxes, centre)
-        return [
+        thumbnails = [
             thumbnail
             for box in boxes
             for thumbnail in _thumbnails(resized[box], box, icc, targets, encoding, animation)
         ]
+        return Rendered(thumbnails, source_size, placeholder(to_srgb(_whole_picture(resized), icc)))
     except MemoryError:
         raise ImageTooLarge("ran out of memory decoding the image") from None
     except _UNDECODABLE as error:
         raise NotAnImage(f"could not decode the image: {type(error).__name__}: {error}") from None
+
+
+def _whole_picture(resized: dict[Box, Image.Image]) -> Image.Image:
+    """The smallest rendition of the whole picture, whose shape a placeholder should have: a
+    fit box's, unless every box is a cover crop."""
+    whole = [image for box, image in resized.items() if box.fit != COVER] or list(resized.values())
+    return min(whole, key=lambda image: image.width * image.height)
 
 
 def _readable_format(data: bytes, source_formats: Iterable[str]) -> str:
@@ -190,9 +221,7 @@ def _thumbnails(
     return made
 
 
-def load_source(
-    data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget = Budget(None)
-) -> tuple[Image.Image, bytes | None]:
+def load_source(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget = Budget(None)) -> Loaded:
     """Decoded (scaled down by JPEG draft as far as the largest box allows), upright, in a mode
     fit for resampling; plus the embedded ICC profile, which still describes these pixels.
     Nothing is decoded before the header shows that the image fits the limits and the budget."""
@@ -203,6 +232,7 @@ def load_source(
         try:
             image = Image.open(BytesIO(data), formats=[sniff_format(data)])
             header = _check_header(image, data, max_pixels)
+            full_size = image.size
             orientation = _orientation(image, decode=False)
             if image.format in JPEG_FAMILY:
                 _draft(image, boxes, orientation)
@@ -218,7 +248,8 @@ def load_source(
     if orientation in _TRANSPOSING:
         image = ImageOps.exif_transpose(image)
     low = low_bytes(data, orientation) if header.path == "RGB16+alpha" else None
-    return resampling_mode(image, low), icc_profile
+    upright = full_size[::-1] if orientation in _SWAPPING else full_size
+    return Loaded(resampling_mode(image, low), icc_profile, upright)
 
 
 def _check_header(image: Image.Image, data: bytes, max_pixels: int) -> Header:

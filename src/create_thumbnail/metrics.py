@@ -28,9 +28,12 @@ BY_REASON = {
 }
 
 
-def publish(report: Report, namespace: str = NAMESPACE) -> None:
-    """Prints the EMF lines for report; nothing when no record was handled."""
+def publish(report: Report, namespace: str = NAMESPACE, undelivered_events: int = 0) -> None:
+    """Prints the EMF lines for report; nothing when no record was handled. undelivered_events:
+    completion events EventBridge did not take, after the retries."""
     totals = AmazonCloudWatchEMFProvider(namespace=namespace)
+    if undelivered_events:
+        totals.add_metric("CompletionEventsFailed", MetricUnit.Count, undelivered_events)
     breakdown: Counter[tuple[str, str, str]] = Counter()
     for outcome in report.outcomes:
         if outcome.status == "created":

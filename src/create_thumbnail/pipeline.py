@@ -16,6 +16,7 @@ All thumbnails of an object are made before the first write, so a decoding error
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Mapping
@@ -49,11 +50,15 @@ from create_thumbnail.events import (
     parse_event,
     sequencer_after,
 )
-from create_thumbnail.imaging import make_thumbnails
+from create_thumbnail.imaging import make_renditions
+from create_thumbnail.manifest import CONTENT_TYPE as MANIFEST_TYPE
+from create_thumbnail.manifest import build_manifest, manifest_key
 from create_thumbnail.naming import (
     destination_key,
     destination_key_candidates,
     expected_keys,
+    identity_metadata,
+    same_identity,
     skip_reason,
     thumbnail_metadata,
 )
@@ -89,6 +94,8 @@ class Outcome:
     receipt: str | None = None  # the SQS message, SNS message or Batch Operations task
     removed: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()  # made, but not quite as the source was (a profile ignored)
+    manifest: dict[str, Any] | None = field(default=None, repr=False)  # for completion events
+    manifest_key: str | None = None  # where it was written, if it was
 
     def as_dict(self) -> dict[str, Any]:
         reply: dict[str, Any] = {"bucket": self.bucket, "key": self.key, "status": self.status}
@@ -98,6 +105,8 @@ class Outcome:
             reply["source_bytes"] = self.source_bytes
         if self.thumbnails:
             reply["thumbnails"] = [asdict(written) for written in self.thumbnails]
+        if self.manifest_key is not None:
+            reply["manifest"] = self.manifest_key
         if self.removed:
             reply["removed"] = list(self.removed)
         if self.warnings:
@@ -223,19 +232,19 @@ def remove_thumbnails(change: Change, settings: Settings, storage: Storage, star
 
 
 def _remove_older(ref: ObjectRef, settings: Settings, storage: Storage) -> tuple[list[str], list[str]]:
-    """(keys deleted, keys kept because a later event made them)."""
+    """(keys deleted, keys kept because a later event made them): thumbnails, then the manifest."""
     removed, newer = [], []
     rule = settings.rule_for(ref.key)
-    for box in rule.sizes:
-        for key in sorted(destination_key_candidates(ref.key, box, rule, settings.source_formats)):
-            stored = storage.metadata(settings.destination_bucket, key)
-            if stored is None:
-                continue
-            if sequencer_after(stored.get("source-sequencer"), ref.sequencer):
-                newer.append(key)
-                continue
-            storage.delete(settings.destination_bucket, key)
-            removed.append(key)
+    candidates = [key for box in rule.sizes for key in sorted(destination_key_candidates(ref.key, box, rule, settings.source_formats))]
+    for key in candidates + ([manifest_key(ref.key)] if settings.manifest else []):
+        stored = storage.metadata(settings.destination_bucket, key)
+        if stored is None:
+            continue
+        if sequencer_after(stored.get("source-sequencer"), ref.sequencer):
+            newer.append(key)
+            continue
+        storage.delete(settings.destination_bucket, key)
+        removed.append(key)
     return removed, newer
 
 
@@ -282,21 +291,29 @@ def _thumbnail_key(
     data = source.data
     if not data:
         return Outcome(ref.bucket, ref.key, "skipped", "empty object (0 bytes)", 0, ms=_ms(started))
-    written, warnings = [], []
-    thumbnails = make_thumbnails(
+    warnings: list[str] = []
+    rendered = make_renditions(
         data, rule.sizes, settings.max_source_pixels, rule.encoding, warnings.append, Budget.for_memory(settings.memory_mb),
         gravity=rule.gravity, focal_point=_focal_point(source.metadata, warnings), source_formats=settings.source_formats,
     )  # fmt: skip
-    keys = [destination_key(ref.key, thumbnail.box, thumbnail.extensions) for thumbnail in thumbnails]
-    for key, thumbnail in zip(keys, thumbnails, strict=True):
-        metadata = thumbnail_metadata(read, thumbnail.box, rule)
+    keyed = [(destination_key(ref.key, t.box, t.extensions), t) for t in rendered.thumbnails]
+    for key, thumbnail in keyed:  # every key is known before the first write: a long key writes nothing
+        metadata = {**thumbnail_metadata(read, thumbnail.box, rule), **rendered.placeholder.as_metadata()}
         storage.write(settings.destination_bucket, key, thumbnail.data, thumbnail.content_type, metadata)
-        written.append(
-            Written(key, thumbnail.width, thumbnail.height, len(thumbnail.data), thumbnail.content_type)
-        )
-    return Outcome(
-        ref.bucket, ref.key, "created", None, len(data), tuple(written), _ms(started), warnings=tuple(warnings)
-    )
+    manifest = build_manifest(read, rendered, keyed, rule)  # also the completion event's detail
+    written_to = _write_manifest(read, manifest, rule, settings, storage) if settings.manifest else None
+    written = tuple(Written(key, t.width, t.height, len(t.data), t.content_type) for key, t in keyed)
+    return Outcome(ref.bucket, ref.key, "created", None, len(data), written, _ms(started),
+                   warnings=tuple(warnings), manifest=manifest, manifest_key=written_to)  # fmt: skip
+
+
+def _write_manifest(read: ObjectRef, manifest: dict[str, Any], rule: Rule, settings: Settings, storage: Storage) -> str:
+    """After the thumbnails: a manifest names only what is there. Its metadata is the
+    thumbnails' identity, so the duplicate and sequencer rules treat it as one of them."""
+    key = manifest_key(read.key)
+    body = json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    storage.write(settings.destination_bucket, key, body, MANIFEST_TYPE, identity_metadata(read, rule))
+    return key
 
 
 def _focal_point(metadata: Mapping[str, str], warnings: list[str]) -> tuple[float, float] | None:
@@ -370,13 +387,16 @@ def _existing(ref: ObjectRef, rule: Rule, settings: Settings, storage: Storage) 
     """
     if not (ref.etag or ref.sequencer):
         return None  # nothing to compare a thumbnail with: no HeadObject
-    for box, key in reversed(expected_keys(ref.key, rule, settings.source_formats)):
+    expected = [(key, thumbnail_metadata(ref, box, rule)) for box, key in expected_keys(ref.key, rule, settings.source_formats)]
+    if settings.manifest:
+        expected.append((manifest_key(ref.key), identity_metadata(ref, rule)))
+    for key, identity in reversed(expected):  # the last written first
         stored = storage.metadata(settings.destination_bucket, key)
         if stored is None:
             return None
         if sequencer_after(stored.get("source-sequencer"), ref.sequencer):
             return "stale"
-        if not ref.etag or stored != thumbnail_metadata(ref, box, rule):
+        if not ref.etag or not same_identity(stored, identity):
             return None
     return "duplicate"
 

@@ -44,7 +44,7 @@ def test_interrupted_backfill_resumes_without_redoing_work(s3_endpoint, tmp_path
     second = backfill_local(s3_endpoint, targets, ENV, argparse.Namespace(**{**ARGS, "seed": 0}), io.StringIO())
     assert second == 0 and missing_keys(s3, targets) == []
     thumbnails_after = _objects(s3, targets.resized_bucket)
-    assert len(thumbnails_after) == 54 * 2
+    assert len(thumbnails_after) == 54 * 3  # two boxes and a manifest each
     # Nothing made before the interruption was made again: same keys, same ETags.
     assert {k: thumbnails_after[k] for k in thumbnails_before} == thumbnails_before
 
@@ -116,7 +116,7 @@ def test_a_rules_change_then_a_stale_backfill_renders_again_exactly_what_it_touc
     args = argparse.Namespace(**{**ARGS, "seed": 0, "stale": True})
     assert backfill_local(s3_endpoint, targets, ENV, args, io.StringIO()) == 0
     before = _objects(s3, targets.resized_bucket)
-    assert len(before) == 60 * 2 and missing_keys(s3, targets, stale=True) == []
+    assert len(before) == 60 * 3 and missing_keys(s3, targets, stale=True) == []
 
     rules = json.dumps({"avatars/": {"gravity": "centre", "formats": "source,webp"}})
     changed_env = {**ENV, "THUMBNAIL_RULES": rules}
@@ -128,9 +128,7 @@ def test_a_rules_change_then_a_stale_backfill_renders_again_exactly_what_it_touc
     assert backfill_local(s3_endpoint, changed, changed_env, args, out) == 0
     assert "30 source objects" in out.getvalue()
     after = _objects(s3, targets.resized_bucket)
-    assert {k: v for k, v in after.items() if k.startswith(("64x64/photos/", "128x128/photos/"))} == {
-        k: v for k, v in before.items() if "/photos/" in k
-    }
+    assert {k: v for k, v in after.items() if "/photos/" in k} == {k: v for k, v in before.items() if "/photos/" in k}
     assert len([k for k in after if k.endswith(".webp")]) == 60
     assert missing_keys(s3, changed, stale=True) == []
 

@@ -41,7 +41,7 @@ def test_bad_input_ends_in_its_named_outcome(case: Case, s3, buckets, handler, l
 
 def assert_thumbnails(s3, bucket: str, case: Case) -> None:
     expected = sorted(f"{w}x{h}/{case.key}{case.thumbnail_suffix}" for w, h in BOXES)
-    assert keys(s3, bucket) == expected
+    assert keys(s3, bucket) == sorted([*expected, f"manifests/{case.key}.json"])
     for key, (width, height) in zip(sorted(expected, key=lambda k: int(k.split("x")[0])), BOXES, strict=True):
         stored = s3.get_object(Bucket=bucket, Key=key)
         assert stored["ContentType"] == case.content_type
@@ -57,5 +57,5 @@ def test_the_whole_corpus_in_one_event_fails_nothing_else(s3, buckets, handler, 
     reply = handler(put_event(*records), lambda_context)
     assert [r["status"] for r in reply["records"]] == [case.status for case in CORPUS]
     made = [case for case in CORPUS if case.status == "created"]
-    assert len(keys(s3, buckets.resized)) == len(made) * len(BOXES)
+    assert len(keys(s3, buckets.resized)) == len(made) * (len(BOXES) + 1)  # and a manifest each
     assert reply["retryable"] == 0

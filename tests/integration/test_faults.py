@@ -26,7 +26,8 @@ BOXES = ("64x64", "256x256")  # the handler fixture's THUMBNAIL_SIZES
 
 
 def thumbnails_of(*sources: str) -> list[str]:
-    return sorted(f"{box}/{source}" for source in sources for box in BOXES)
+    """What a created record leaves in the resized bucket: a thumbnail per box, the manifest."""
+    return sorted([f"{box}/{source}" for source in sources for box in BOXES] + [f"manifests/{s}.json" for s in sources])
 
 
 def test_throttled_read_succeeds_on_botocores_retry(s3, buckets, handler, faults, lambda_context):
@@ -131,7 +132,7 @@ def test_duplicate_delivery_costs_one_head_per_box_and_writes_nothing(
 
     assert (reply["duplicate"], reply["created"]) == (1, 0)
     second = [(e.method, e.key) for e in faults.log[seen:]]
-    assert second == [("HEAD", "256x256/a.jpg"), ("HEAD", "64x64/a.jpg")]  # no GET, no PUT
+    assert second == [("HEAD", "manifests/a.jpg.json"), ("HEAD", "256x256/a.jpg"), ("HEAD", "64x64/a.jpg")]  # no GET, no PUT
     assert {k: s3.head_object(Bucket=buckets.resized, Key=k)["LastModified"] for k in written} == written
 
 
@@ -139,7 +140,7 @@ def test_a_fresh_upload_pays_one_head_that_answers_404(s3, buckets, handler, fau
     """Needs s3:ListBucket on the resized bucket in the real policy: without it the 404 is a 403."""
     handler(put_event(upload(s3, buckets.source, "a.jpg", JPEG)), lambda_context)
     assert [(e.method, e.key, e.status) for e in faults.log if e.method == "HEAD"] == [
-        ("HEAD", "256x256/a.jpg", 404)
+        ("HEAD", "manifests/a.jpg.json", 404)  # written last, so looked at first
     ]
 
 
@@ -148,8 +149,8 @@ def test_forbidden_duplicate_check_is_retried_later_not_taken_for_absence(
 ):
     """A 403 on the HEAD means the role lacks s3:GetObject/ListBucket on the resized bucket."""
     event = put_event(upload(s3, buckets.source, "a.jpg", JPEG))
-    faults.add(Fault("HEAD", "256x256/a.jpg", 403, "AccessDenied", times=None))
+    faults.add(Fault("HEAD", "manifests/a.jpg.json", 403, "AccessDenied", times=None))
     with pytest.raises(RetryableRecordsFailed, match="access denied"):
         handler(event, lambda_context)
     assert faults.requests_for("a.jpg") == []  # the source was never read
-    assert faults.statuses("HEAD", "256x256/a.jpg") == [403]  # not retried by botocore
+    assert faults.statuses("HEAD", "manifests/a.jpg.json") == [403]  # not retried by botocore

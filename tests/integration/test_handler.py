@@ -30,7 +30,8 @@ def test_multi_record_event_writes_one_thumbnail_per_image_and_size(s3, buckets,
     reply = handler(put_event(*records), lambda_context)
 
     assert (reply["created"], reply["skipped"], reply["failed"]) == (2, 2, 1)
-    assert keys(s3, buckets.resized) == sorted(f"{box}/{key}" for key in images for box in ("64x64", "256x256"))
+    assert keys(s3, buckets.resized) == sorted([f"{box}/{key}" for key in images for box in ("64x64", "256x256")]
+                                               + [f"manifests/{key}.json" for key in images])  # fmt: skip
     portrait = s3.get_object(Bucket=buckets.resized, Key="256x256/photos/Summer 2026/café + friends.JPG")
     assert portrait["ContentType"] == "image/jpeg"
     assert Image.open(BytesIO(portrait["Body"].read())).size == (192, 256)  # EXIF 6: upright portrait

@@ -661,3 +661,16 @@ def test_batch_operations_role_invokes_the_function_and_touches_only_backfill_fi
         "WriteReports": ("s3:PutObject", {"Fn::Sub": "${ResizedBucket.Arn}/_backfill/reports/*"}),
     }
     assert "ManagedPolicyArns" not in role
+
+
+def test_completion_events_put_on_the_named_bus_only(cfn_template_all: dict, cfn_template: dict) -> None:
+    from tests.template.conftest import resolve_conditions
+
+    assert not [s for s in role_statements(function_role(cfn_template)) if "events:PutEvents" in s["Action"]]
+    assert cfn_template["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]["EVENT_BUS_NAME"] == ""
+    on = resolve_conditions(cfn_template_all, {"CompletionEvents": "thumbnails"})
+    [put] = [s for s in role_statements(function_role(on)) if "events:PutEvents" in s["Action"]]
+    assert put == {"Effect": "Allow", "Action": ["events:PutEvents"],
+                   "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${CompletionEvents}"}]}  # fmt: skip
+    variables = on["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert variables["EVENT_BUS_NAME"] == {"Ref": "CompletionEvents"}

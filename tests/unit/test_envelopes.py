@@ -39,7 +39,7 @@ def test_sqs_reply_names_transient_and_poisoned_messages_only(storage):
     report = handle_event(event, SETTINGS, storage)
     assert report.reply() == {"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m3"}]}
     assert not report.raises
-    assert storage.keys(RESIZED) == ["128x128/ok.jpg", "64x64/ok.jpg"]
+    assert storage.keys(RESIZED) == ["128x128/ok.jpg", "64x64/ok.jpg", "manifests/ok.jpg.json"]
 
 
 def test_batch_operations_reply_has_a_result_per_task(storage):
@@ -70,7 +70,7 @@ def test_delete_removes_every_thumbnail_of_the_key(storage):
     del storage.objects[(SOURCE, "a.jpg")]
     [outcome] = handle_event(_removal("a.jpg", "0065A1B2C3D4E5F699"), SETTINGS, storage).outcomes
     assert outcome.status == "removed"
-    assert sorted(outcome.removed) == ["128x128/a.jpg", "64x64/a.jpg", "64x64/a.jpg.png"]
+    assert sorted(outcome.removed) == ["128x128/a.jpg", "64x64/a.jpg", "64x64/a.jpg.png", "manifests/a.jpg.json"]
     assert storage.keys(RESIZED) == []
 
 
@@ -78,7 +78,7 @@ def test_delete_older_than_the_thumbnails_leaves_them(storage):
     handle_event(put_event(_put(storage, "a.jpg", PHOTO, "0000000000000000B0")), SETTINGS, storage)
     [outcome] = handle_event(_removal("a.jpg", "00000000000000000A"), SETTINGS, storage).outcomes
     assert (outcome.status, outcome.reason) == ("skipped", "thumbnails are from a later upload: kept")
-    assert len(storage.keys(RESIZED)) == 2
+    assert len(storage.keys(RESIZED)) == 3  # two thumbnails and the manifest
 
 
 def _put(storage: InMemoryStorage, key: str, data: bytes, sequencer: str) -> dict:
@@ -145,10 +145,11 @@ def _assert_state(storage: InMemoryStorage, last: str, operations: list[str], or
     if last == "delete":
         assert thumbnails == [], context
         return
-    assert thumbnails == ["128x128/k.jpg", "64x64/k.jpg"], context
+    assert thumbnails == ["128x128/k.jpg", "64x64/k.jpg", "manifests/k.jpg.json"], context
     etag = storage.objects[(SOURCE, "k.jpg")].etag
     for key in thumbnails:
         assert storage.objects[(RESIZED, key)].metadata["source-etag"] == etag, context
+    assert json.loads(storage.objects[(RESIZED, "manifests/k.jpg.json")].data)["source"]["etag"] == etag, context
 
 
 # ---- EventBridge keys: as carried (AWS), or percent-encoded (LocalStack) -----------------------
@@ -160,7 +161,7 @@ def test_eventbridge_key_in_either_spelling_reaches_the_same_object(storage, spe
     event = eventbridge_event(SOURCE, spelling, len(PHOTO), "")
     [outcome] = handle_event(event, SETTINGS, storage).outcomes
     assert (outcome.status, outcome.key) == ("created", "photos/a b+c.jpg")
-    assert storage.keys(RESIZED) == ["128x128/photos/a b+c.jpg", "64x64/photos/a b+c.jpg"]
+    assert storage.keys(RESIZED) == ["128x128/photos/a b+c.jpg", "64x64/photos/a b+c.jpg", "manifests/photos/a b+c.jpg.json"]
 
 
 def test_eventbridge_key_that_exists_as_carried_is_not_decoded(storage):
@@ -169,7 +170,7 @@ def test_eventbridge_key_that_exists_as_carried_is_not_decoded(storage):
     storage.add(SOURCE, "100 off.jpg", IMAGES["B"])
     [outcome] = handle_event(eventbridge_event(SOURCE, "100%20off.jpg", len(PHOTO), ""), SETTINGS, storage).outcomes
     assert outcome.key == "100%20off.jpg"
-    assert storage.keys(RESIZED) == ["128x128/100%20off.jpg", "64x64/100%20off.jpg"]
+    assert storage.keys(RESIZED) == ["128x128/100%20off.jpg", "64x64/100%20off.jpg", "manifests/100%20off.jpg.json"]
 
 
 def test_eventbridge_removal_with_a_percent_encoded_key_removes_the_decoded_keys_thumbnails(storage):

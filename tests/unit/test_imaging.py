@@ -175,10 +175,10 @@ def test_fit(size, box, expected):
 
 def test_jpeg_draft_decodes_a_12mp_photo_at_reduced_scale():
     data = encode(photo((4000, 3000)), "JPEG", quality=90)
-    image, _ = load_source(data, [Box(256, 256)], MAX_PIXELS)
+    image, *_ = load_source(data, [Box(256, 256)], MAX_PIXELS)
     # 1/8 scale (500x375) still covers 1.5 times the 256x192 target; in full it is 4000x3000.
     assert image.size == (500, 375)
-    image, _ = load_source(data, [Box(256, 256), Box(1024, 1024)], MAX_PIXELS)
+    image, *_ = load_source(data, [Box(256, 256), Box(1024, 1024)], MAX_PIXELS)
     assert image.size == (2000, 1500)  # the largest box decides: 1/2 covers 1.5 x 1024x768
 
 
@@ -187,7 +187,7 @@ def test_draft_box_is_swapped_for_transposing_orientations():
     decode 1/4 scale (750x1000 upright), less than 1.5 times the 500x667 target."""
     stored, exif = store_with_orientation(photo((3000, 4000)), 6)
     data = encode(stored, "JPEG", quality=85, exif=exif)
-    image, _ = load_source(data, [Box(500, 2000)], MAX_PIXELS)
+    image, *_ = load_source(data, [Box(500, 2000)], MAX_PIXELS)
     assert image.size == (1500, 2000)
 
 

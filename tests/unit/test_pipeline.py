@@ -30,7 +30,8 @@ def test_every_record_is_processed_and_each_gets_every_size(storage):
     )
     report = handle_event(event, SETTINGS, storage)
     assert [o.status for o in report.outcomes] == ["created", "created"]
-    assert storage.keys(RESIZED) == ["128x128/a.jpg", "128x128/b/c.PNG", "64x64/a.jpg", "64x64/b/c.PNG"]
+    assert storage.keys(RESIZED) == ["128x128/a.jpg", "128x128/b/c.PNG", "64x64/a.jpg", "64x64/b/c.PNG",
+                                     "manifests/a.jpg.json", "manifests/b/c.PNG.json"]  # fmt: skip
     thumbnail = storage.objects[(RESIZED, "128x128/b/c.PNG")]
     assert thumbnail.content_type == "image/png"
     assert decode(thumbnail.data).size == (96, 128)
@@ -56,7 +57,7 @@ def test_bad_records_do_not_stop_the_good_ones_and_write_nothing(storage):
         ("folder/", "skipped"),
     ]
     assert "NotAnImage" in report.outcomes[1].reason
-    assert storage.keys(RESIZED) == ["128x128/good.jpg", "64x64/good.jpg"]
+    assert storage.keys(RESIZED) == ["128x128/good.jpg", "64x64/good.jpg", "manifests/good.jpg.json"]
     assert report.as_dict()["failed"] == 2 and report.as_dict()["skipped"] == 2
 
 
@@ -67,13 +68,13 @@ def test_sources_are_never_modified(storage):
     assert storage.objects[(SOURCE, "a.jpg")].data == data
 
 
-def test_redelivery_is_a_duplicate_that_costs_one_head_per_box_and_no_read(storage):
+def test_redelivery_is_a_duplicate_that_costs_one_head_per_object_and_no_read(storage):
     event = put_event(storage.upload(SOURCE, "a.jpg", PHOTO))
     first = handle_event(event, SETTINGS, storage)
     snapshot, reads, heads = dict(storage.objects), storage.reads, storage.heads
     second = handle_event(event, SETTINGS, storage)
     assert (first.outcomes[0].status, second.outcomes[0].status) == ("created", "duplicate")
-    assert (storage.reads - reads, storage.heads - heads) == (0, 2)
+    assert (storage.reads - reads, storage.heads - heads) == (0, 3)  # two thumbnails, the manifest
     assert storage.objects == snapshot
     assert second.as_dict()["duplicate"] == 1
 
@@ -89,7 +90,7 @@ def test_an_interrupted_earlier_attempt_is_finished_not_taken_for_a_duplicate(st
     del storage.objects[(RESIZED, "128x128/a.jpg")]  # the last write never happened
     report = handle_event(event, SETTINGS, storage)
     assert report.outcomes[0].status == "created"
-    assert storage.keys(RESIZED) == ["128x128/a.jpg", "64x64/a.jpg"]
+    assert storage.keys(RESIZED) == ["128x128/a.jpg", "64x64/a.jpg", "manifests/a.jpg.json"]
 
 
 def test_a_thumbnail_of_other_bytes_is_not_a_duplicate(storage):
@@ -123,7 +124,7 @@ def test_a_png_named_jpg_is_made_again_on_redelivery(storage):
     handle_event(event, SETTINGS, storage)
     report = handle_event(event, SETTINGS, storage)
     assert report.outcomes[0].status == "created"
-    assert storage.keys(RESIZED) == ["128x128/a.jpg.png", "64x64/a.jpg.png"]
+    assert storage.keys(RESIZED) == ["128x128/a.jpg.png", "64x64/a.jpg.png", "manifests/a.jpg.json"]
 
 
 def test_event_from_the_destination_bucket_is_refused(storage):
@@ -144,7 +145,7 @@ def test_transient_failure_is_reported_after_the_other_records(storage):
     )
     storage.failures[("read", SOURCE, "throttled.jpg")] = StorageUnavailable("SlowDown (HTTP 503)")
     report = handle_event(event, SETTINGS, storage)
-    assert storage.keys(RESIZED) == ["128x128/fine.jpg", "64x64/fine.jpg"]
+    assert storage.keys(RESIZED) == ["128x128/fine.jpg", "64x64/fine.jpg", "manifests/fine.jpg.json"]
     assert [(key, str(error)) for _, key, error in report.retryable] == [("throttled.jpg", "SlowDown (HTTP 503)")]
     assert report.as_dict()["retryable"] == 1
 
@@ -159,7 +160,7 @@ def test_failed_write_of_one_size_is_retryable(storage):
 
 def test_failed_duplicate_check_is_retryable_and_reads_nothing(storage):
     event = put_event(storage.upload(SOURCE, "a.jpg", PHOTO))
-    storage.failures[("metadata", RESIZED, "128x128/a.jpg")] = StorageUnavailable("SlowDown (HTTP 503)")
+    storage.failures[("metadata", RESIZED, "manifests/a.jpg.json")] = StorageUnavailable("SlowDown (HTTP 503)")
     report = handle_event(event, SETTINGS, storage)
     assert [o.status for o in report.outcomes] == ["retryable"]
     assert (storage.reads, storage.keys(RESIZED)) == (0, [])
@@ -211,7 +212,7 @@ def test_time_spent_on_one_record_leaves_the_next_for_the_retry():
     # a.jpg starts with 1.5 s left (0.5 s to spare); its 0.6 s read leaves b.jpg under 0.9 s.
     report = handle_event(event, settings, storage, time.monotonic() + 1.5)
     assert [o.status for o in report.outcomes] == ["created", "retryable"]
-    assert storage.keys(RESIZED) == ["128x128/a.jpg", "64x64/a.jpg"]
+    assert storage.keys(RESIZED) == ["128x128/a.jpg", "64x64/a.jpg", "manifests/a.jpg.json"]
 
 
 def test_an_overwritten_source_is_thumbnailed_as_read_and_records_what_was_read(storage):

@@ -80,5 +80,7 @@ def function_environment(
         },
     ).resolve()
     resolved["AWS_ENDPOINT_URL_S3"] = s3_endpoint
+    # moto's server answers every service: completion events (EVENT_BUS_NAME) stay local too.
+    resolved["AWS_ENDPOINT_URL_EVENTS"] = s3_endpoint
     ignored = tuple(sorted(name for name in overrides if name not in spec.variables))
     return FunctionEnvironment(resolved, ignored)
