@@ -82,6 +82,9 @@ _UNDECODABLE = (
     KeyError,
     TypeError,
     ZeroDivisionError,
+    # Pillow's AVIF plugin reports libavif's failures so ("Failed to decode image: Not
+    # implemented", "... Decoding of color planes failed", "Missing or empty image item").
+    RuntimeError,
 )
 
 

@@ -1,0 +1,109 @@
+"""Which inputs a run feeds, and how one is rebuilt from its name alone: an input is
+(mutation class, seed, number), and its bytes follow from those and MASTER_SEED."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tests.fuzz import metadata, mutations, structure
+from tests.fuzz.container_edits import length_field, size_field, walkable
+from tests.fuzz.limits import INPUTS_PER_CLASS, MASTER_SEED
+from tests.fuzz.seeds import JPEG, PNG, SEED_BY_NAME, SEEDS, SIXTEEN_BIT_MODES, Seed, seed_bytes
+
+
+@dataclass(frozen=True, slots=True)
+class InputSpec:
+    mutation: str
+    seed: str
+    number: int
+
+    def rng(self) -> random.Random:
+        return random.Random(f"{MASTER_SEED}/{self.mutation}/{self.seed}/{self.number}")
+
+    def __str__(self) -> str:
+        return f"{self.mutation} {self.seed} #{self.number}"
+
+    @property
+    def reproduce(self) -> str:
+        return f"python -m tests.fuzz.reproduce {self.mutation} {self.seed} {self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class Mutation:
+    name: str
+    apply: Callable[[bytes, Seed, random.Random], tuple[bytes, str]]
+    accepts: Callable[[Seed], bool]
+    count: int = INPUTS_PER_CLASS  # inputs of this class in a run
+
+
+def _any(seed: Seed) -> bool:
+    return True
+
+
+def _jpeg(seed: Seed) -> bool:
+    return seed.format == JPEG
+
+
+def _png(seed: Seed) -> bool:
+    return seed.format == PNG
+
+
+def _progressive(seed: Seed) -> bool:
+    return seed.format == JPEG and structure.is_progressive(seed_bytes(seed.name))
+
+
+def _sixteen_bit(seed: Seed) -> bool:
+    return seed.format == PNG and seed.mode in SIXTEEN_BIT_MODES
+
+
+MUTATIONS: tuple[Mutation, ...] = (
+    Mutation("byte-flip", mutations.flip_bytes, _any, 4 * INPUTS_PER_CLASS),
+    Mutation("truncate", mutations.truncate, _any, 2 * INPUTS_PER_CLASS),
+    Mutation("append-junk", mutations.append_junk, _any),
+    Mutation("png-ihdr-size", structure.png_header_size, _png),
+    Mutation("png-ihdr-size-bad-crc", structure.png_header_size_bad_crc, _png),
+    Mutation("png-ihdr-format", structure.png_header_format, _png),
+    Mutation("jpeg-sof-size", structure.jpeg_frame_size, _jpeg),
+    Mutation("size-field", size_field, walkable, 2 * INPUTS_PER_CLASS),
+    Mutation("png-chunk-length", structure.png_chunk_length, _png),
+    Mutation("jpeg-segment-length", structure.jpeg_segment_length, _jpeg),
+    Mutation("length-field", length_field, walkable, 2 * INPUTS_PER_CLASS),
+    Mutation("exif-orientation", metadata.exif_orientation, metadata.carries_orientation),
+    Mutation("exif-malformed", metadata.exif_malformed, metadata.carries_raw_exif),
+    Mutation("icc-giant", metadata.icc_giant, metadata.carries_metadata),
+    Mutation("icc-truncated", metadata.icc_truncated, metadata.carries_metadata),
+    Mutation("icc-bad-header", metadata.icc_bad_header, metadata.carries_metadata),
+    Mutation("icc-tag-outside", metadata.icc_tag_outside, metadata.carries_metadata),
+    Mutation("icc-tag-bytes", metadata.icc_tag_bytes, metadata.carries_metadata),
+    Mutation("icc-device-class", metadata.icc_device_class, metadata.carries_metadata),
+    Mutation("icc-mismatch", metadata.icc_mismatch, metadata.carries_metadata),
+    Mutation("icc-without-colorants", metadata.icc_without_colorants, metadata.carries_metadata),
+    Mutation("png-text-bomb", metadata.png_text_bomb, _png),
+    Mutation("jpeg-many-scans", structure.jpeg_many_scans, _progressive),
+    Mutation("jpeg-frame-type", structure.jpeg_frame_type, _jpeg),
+    Mutation("png-16-bit-trns", structure.png_sixteen_bit_trns, _sixteen_bit),
+)
+SEED_CLASS = Mutation("seed", mutations.unchanged, _any, 1)
+MUTATION_BY_NAME = {m.name: m for m in (SEED_CLASS, *MUTATIONS)}
+
+
+def schedule() -> list[InputSpec]:
+    """Every seed once as itself, then each class's inputs, spread round-robin over the seeds it
+    accepts (never a hostile one: those are judged as they are); shuffled with MASTER_SEED so
+    that slow classes do not bunch up."""
+    specs = [InputSpec(SEED_CLASS.name, seed.name, 0) for seed in SEEDS]
+    for mutation in MUTATIONS:
+        accepted = [seed.name for seed in SEEDS if seed.expect is None and mutation.accepts(seed)]
+        specs += [
+            InputSpec(mutation.name, accepted[n % len(accepted)], n) for n in range(mutation.count)
+        ]
+    random.Random(MASTER_SEED).shuffle(specs)
+    return specs
+
+
+def build_input(spec: InputSpec) -> tuple[bytes, str]:
+    """The input's bytes and a short description of what was done to the seed."""
+    seed = SEED_BY_NAME[spec.seed]
+    return MUTATION_BY_NAME[spec.mutation].apply(seed_bytes(seed.name), seed, spec.rng())

@@ -1,0 +1,184 @@
+"""The valid images every mutation starts from, built in code: small (64-400 px) images of every
+source format the function reads, in the modes and layouts a thumbnailer meets, some with ICC
+profiles; and the three hostile files of local_run.hostile, which must end as ImageTooLarge.
+
+Adding a seed is one line in SEEDS. Pixels are deterministic by construction (noise from
+random.Random, not Image.effect_noise, whose C rand() state depends on what ran before), so
+an input is the same bytes in every process and on every run.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+from PIL import Image
+
+from create_thumbnail.formats import AVIF, GIF, HEIF, JPEG, PNG, TIFF, WEBP
+from local_run.grid import COLOURS, heif_bytes, source_bytes
+from local_run.hostile import PNG_SIGNATURE, scan_bomb_jpeg, tall_palette_png, wide_rgb16_png
+from local_run.icc_profiles import ADOBE_RGB, cmyk_profile, grey_profile, rgb_profile
+from local_run.samples import (
+    MARKER,
+    encode,
+    mark_upright,
+    png_chunk,
+    rgb16_png,
+    sixteen_bits,
+    store_with_orientation,
+    transparent_logo,
+)
+
+RGB_MODES = frozenset({"RGB", "RGBA", "P", "RGB;16", "RGBA;16"})
+GREY_MODES = frozenset({"1", "L", "LA", "I;16"})
+SIXTEEN_BIT_MODES = frozenset({"I;16", "RGB;16", "RGBA;16"})
+# Colours present in the 16-bit seeds, as 16-bit samples: a tRNS key that matches pixels.
+MARKER_16 = tuple(sixteen_bits(v) for v in MARKER)  # the marker block of photo()
+GREY_MARKER_16 = COLOURS["I;16"][1]  # the marker block of grid.upright("I;16")
+
+
+@dataclass(frozen=True, slots=True)
+class Seed:
+    name: str
+    format: str  # the container the bytes are (an MPO is a JPEG), so mutations know the walker
+    mode: str  # the stored pixels: a Pillow mode, or "RGB;16" etc. for 16 bits per sample
+    build: Callable[[], bytes]
+    # The same picture saved again with extra save options (icc_profile, exif, tiffinfo): how
+    # metadata reaches formats whose containers the fuzzer does not splice by hand.
+    resave: Callable[..., bytes] | None = None
+    expect: str | None = None  # the one outcome allowed; such a seed is never mutated
+
+
+def photo(size: tuple[int, int], seed: int, mode: str = "RGB") -> Image.Image:
+    """Photo-like: smooth colour fields, per-pixel noise and the upright marker, so JPEG
+    coefficients and PNG filters have real work to do."""
+    rng = random.Random(seed)
+    coarse = Image.new("RGB", (6, 4))
+    coarse.putdata([tuple(rng.randrange(30, 230) for _ in range(3)) for _ in range(24)])
+    base = coarse.resize(size, Image.Resampling.BICUBIC)
+    noise = Image.frombytes("RGB", size, rng.randbytes(size[0] * size[1] * 3))
+    image = mark_upright(Image.blend(base, noise, 0.15))
+    if mode in ("RGBA", "LA"):
+        alpha = Image.linear_gradient("L").resize(size)
+        image = image.convert(mode[0] if mode == "LA" else "RGB")
+        image.putalpha(alpha)
+        return image
+    return image.convert(mode)
+
+
+def _pillow(
+    name: str, image_format: str, mode: str, picture: Callable[[], Image.Image], **options: object
+) -> Seed:
+    """A seed Pillow writes: its resave adds the fuzzer's metadata to the same options."""
+
+    def resave(**extra: object) -> bytes:
+        return encode(picture(), image_format, **{**options, **extra})
+
+    return Seed(name, image_format, mode, resave, resave)
+
+
+def _heif(name: str, mode: str, picture: Callable[[], Image.Image]) -> Seed:
+    """pillow-heif takes the profile from the image's info and EXIF only as an Exif object."""
+
+    def resave(icc_profile: bytes | None = None, exif: Image.Exif | None = None) -> bytes:
+        image = picture()
+        if icc_profile is not None:
+            image.info["icc_profile"] = icc_profile
+        return heif_bytes(image, exif)
+
+    return Seed(name, HEIF, mode, resave, resave)
+
+
+def rgba16_png(image: Image.Image, key: tuple[int, ...] | None = None) -> bytes:
+    """An RGBA image as a 16-bit RGBA PNG, each sample v as sixteen_bits(v), with a tRNS
+    chunk if key is given, which the PNG spec forbids beside alpha (samples.rgb16_png's twin:
+    Pillow writes no 16-bit RGBA PNG either)."""
+    raw = image.convert("RGBA").tobytes()
+    wide = bytearray(2 * len(raw))
+    wide[0::2], wide[1::2] = raw, raw.translate(bytes(v ^ 0xA5 for v in range(256)))
+    stride = 8 * image.width
+    rows = b"".join(b"\0" + wide[y * stride : (y + 1) * stride] for y in range(image.height))
+    header = image.width.to_bytes(4) + image.height.to_bytes(4) + bytes((16, 6, 0, 0, 0))
+    chunks = [png_chunk(b"IHDR", header)]
+    if key is not None:
+        chunks.append(png_chunk(b"tRNS", b"".join(v.to_bytes(2) for v in key)))
+    chunks += [png_chunk(b"IDAT", zlib.compress(rows)), png_chunk(b"IEND", b"")]
+    return PNG_SIGNATURE + b"".join(chunks)
+
+
+def _frames(size: tuple[int, int], count: int, seed: int) -> list[Image.Image]:
+    return [photo(size, seed + n) for n in range(count)]
+
+
+def _animated(image_format: str, frames: list[Image.Image], **options: object) -> bytes:
+    return encode(frames[0], image_format, save_all=True, append_images=frames[1:], **options)
+
+
+def _exif_oriented(size: tuple[int, int], orientation: int, image_format: str) -> bytes:
+    stored, exif = store_with_orientation(photo(size, 41), orientation)
+    return encode(stored, image_format, exif=exif)
+
+
+_ADOBE = rgb_profile("Adobe RGB (1998)", ADOBE_RGB)
+_GREY, _CMYK = grey_profile(), cmyk_profile()
+
+SEEDS: tuple[Seed, ...] = (
+    _pillow("jpeg-baseline", JPEG, "RGB", lambda: photo((320, 240), 1), quality=90),
+    _pillow("jpeg-progressive", JPEG, "RGB", lambda: photo((400, 300), 2), progressive=True),
+    Seed("jpeg-exif-6", JPEG, "RGB", lambda: _exif_oriented((240, 160), 6, JPEG)),
+    _pillow("jpeg-cmyk", JPEG, "CMYK", lambda: photo((200, 150), 3, "CMYK")),
+    _pillow("jpeg-grey", JPEG, "L", lambda: photo((128, 96), 4, "L")),
+    _pillow("jpeg-adobe-rgb", JPEG, "RGB", lambda: photo((300, 200), 5), icc_profile=_ADOBE),
+    _pillow("jpeg-cmyk-icc", JPEG, "CMYK", lambda: photo((160, 120), 6, "CMYK"), icc_profile=_CMYK),
+    _pillow("jpeg-grey-icc", JPEG, "L", lambda: photo((96, 64), 7, "L"), icc_profile=_GREY),
+    Seed("mpo", JPEG, "RGB", lambda: _animated("MPO", _frames((160, 120), 2, 31), quality=90)),
+    _pillow("png-rgb", PNG, "RGB", lambda: photo((240, 180), 11)),
+    _pillow("png-rgba", PNG, "RGBA", lambda: transparent_logo((300, 200))),
+    _pillow("png-palette-trns", PNG, "P", lambda: photo((200, 120), 51).quantize(64),
+            transparency=0),
+    _pillow("png-grey", PNG, "L", lambda: photo((160, 120), 12, "L")),
+    _pillow("png-grey-alpha", PNG, "LA", lambda: photo((128, 128), 13, "LA")),
+    _pillow("png-1-bit", PNG, "1", lambda: photo((256, 64), 14, "1")),
+    _pillow("png-adobe-rgb", PNG, "RGB", lambda: photo((200, 200), 15), icc_profile=_ADOBE),
+    _pillow("png-grey-icc", PNG, "L", lambda: photo((64, 64), 16, "L"), icc_profile=_GREY),
+    Seed("png-grey-16", PNG, "I;16", lambda: source_bytes("I;16", (200, 100), PNG)),
+    Seed("png-grey-16-trns", PNG, "I;16", lambda: source_bytes("I;16+tRNS", (100, 80), PNG)),
+    Seed("png-rgb-16", PNG, "RGB;16", lambda: rgb16_png(photo((120, 90), 17))),
+    Seed("png-rgb-16-trns", PNG, "RGB;16", lambda: rgb16_png(photo((150, 100), 18), MARKER_16)),
+    Seed("png-rgba-16", PNG, "RGBA;16", lambda: rgba16_png(photo((96, 96), 19, "RGBA"))),
+    Seed("png-rgba-16-trns", PNG, "RGBA;16",
+         lambda: rgba16_png(photo((80, 64), 20, "RGBA"), MARKER_16)),
+    _pillow("webp-lossy", WEBP, "RGB", lambda: photo((300, 200), 21), quality=80),
+    _pillow("webp-lossless", WEBP, "RGBA", lambda: transparent_logo((200, 160)), lossless=True),
+    Seed("webp-exif-8", WEBP, "RGB", lambda: _exif_oriented((160, 96), 8, WEBP)),
+    Seed("webp-animated", WEBP, "RGB",
+         lambda: _animated(WEBP, _frames((160, 120), 3, 61), duration=100, loop=0)),
+    _pillow("avif-rgb", AVIF, "RGB", lambda: photo((200, 150), 22), quality=60),
+    _pillow("avif-rgba", AVIF, "RGBA", lambda: transparent_logo((128, 128)), quality=60),
+    _heif("heif-rgb", "RGB", lambda: photo((200, 150), 23)),
+    _heif("heif-rgba", "RGBA", lambda: transparent_logo((128, 96))),
+    _pillow("tiff-rgb-lzw", TIFF, "RGB", lambda: photo((240, 160), 24), compression="tiff_lzw"),
+    _pillow("tiff-jpeg", TIFF, "RGB", lambda: photo((160, 128), 26), compression="jpeg"),
+    Seed("tiff-multipage", TIFF, "RGB",
+         lambda: _animated(TIFF, _frames((160, 120), 3, 64), compression="tiff_adobe_deflate")),
+    Seed("tiff-grey-16", TIFF, "I;16", lambda: source_bytes("I;16", (200, 100), TIFF)),
+    _pillow("tiff-cmyk-icc", TIFF, "CMYK", lambda: photo((160, 120), 25, "CMYK"),
+            compression="tiff_adobe_deflate", icc_profile=_CMYK),
+    Seed("gif-palette", GIF, "P", lambda: encode(photo((200, 150), 27).quantize(64), GIF)),
+    Seed("gif-transparent", GIF, "P", lambda: source_bytes("P+alpha", (160, 120), GIF)),
+    Seed("gif-animated", GIF, "P",
+         lambda: _animated(GIF, [f.quantize(32) for f in _frames((120, 90), 3, 67)], duration=100)),
+    Seed("hostile-tall-palette-png", PNG, "P", tall_palette_png, expect="ImageTooLarge"),
+    Seed("hostile-wide-rgb16-png", PNG, "RGB;16", wide_rgb16_png, expect="ImageTooLarge"),
+    Seed("hostile-scan-bomb-jpeg", JPEG, "RGB", scan_bomb_jpeg, expect="ImageTooLarge"),
+)  # fmt: skip
+SEED_BY_NAME = {seed.name: seed for seed in SEEDS}
+
+
+@cache
+def seed_bytes(name: str) -> bytes:
+    """Built once per process, on first use: a worker builds only the seeds it is given."""
+    return SEED_BY_NAME[name].build()

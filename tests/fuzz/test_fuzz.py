@@ -1,0 +1,30 @@
+"""Every mutated input ends typed (thumbnails that decode and fit, or a PermanentError) within
+TIME_LIMIT_S, adding at most MEMORY_LIMIT_BYTES plus its own length at its peak. Anything else
+is a finding, named with its class, seed, number and description, and reproducible with
+python -m tests.fuzz.reproduce CLASS SEED NUMBER."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fuzz.conftest import SUMMARY
+from tests.fuzz.inputs import schedule
+from tests.fuzz.limits import MIN_INPUTS
+from tests.fuzz.report import summary, write_results
+from tests.fuzz.runner import run_inputs
+
+
+def test_every_mutated_input_ends_typed_within_time_and_memory(
+    request: pytest.FixtureRequest,
+) -> None:
+    specs = schedule()
+    assert len(specs) >= MIN_INPUTS
+
+    run = run_inputs(specs)
+
+    path = write_results(run, request.config.cache.mkdir("fuzz") / "results.jsonl")
+    text = summary(run, path)
+    request.config.stash[SUMMARY] = text
+    print(text)
+    assert len(run.results) >= MIN_INPUTS, text
+    assert not run.not_run and not any(r.problems() for r in run.results), text
