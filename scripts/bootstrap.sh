@@ -81,3 +81,20 @@ if [ "$(cat "$LOCALSTACK_VENV/.installed" 2>/dev/null)" != "$(localstack_stamp)"
     "$LOCALSTACK_VENV/bin/python" -c "import localstack.runtime.main, localstack.services.s3.provider, localstack.services.cloudformation.provider, hypercorn"
     localstack_stamp >"$LOCALSTACK_VENV/.installed"
 fi
+
+# Debian's Chromium, and two packages of real ICC profiles (icc-profiles-free's Adobe RGB,
+# Ghostscript's CMYK): the gallery's browser test and colour check (tests/local_run/
+# test_gallery.py) and the demo's screenshot. System packages: installed once per machine, as
+# root (or through sudo).
+PACKAGES="chromium icc-profiles-free libgs-common"
+if ! command -v chromium >/dev/null 2>&1 || [ ! -f /usr/share/color/icc/ghostscript/default_cmyk.icc ] ||
+    [ ! -f /usr/share/color/icc/compatibleWithAdobeRGB1998.icc ]; then
+    echo "bootstrap: installing Debian's $PACKAGES (the gallery's browser test)" >&2
+    SUDO=""
+    [ "$(id -u)" = 0 ] || SUDO="sudo -n"
+    # shellcheck disable=SC2086 # the package list splits on purpose
+    if ! { $SUDO apt-get install -y -q $PACKAGES >/dev/null 2>&1 ||
+        { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q $PACKAGES >/dev/null 2>&1; }; }; then
+        echo "bootstrap: could not install $PACKAGES (apt-get as root): the browser tests will say so" >&2
+    fi
+fi

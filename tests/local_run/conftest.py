@@ -69,3 +69,18 @@ def sleeper_function(tmp_path_factory: pytest.TempPathFactory) -> LocalFunction:
         return prepare_function(
             project / "template.yaml", None, project / "build", Progress(quiet=True)
         )
+
+
+@pytest.fixture(scope="session")
+def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo run once, in-process: its printed report beside out/ as demo-output.txt."""
+    import io
+
+    from local_run.demo import run_demo
+
+    out = tmp_path_factory.mktemp("demo") / "out"
+    stream = io.StringIO()
+    code = run_demo(out, stream=stream)
+    (out / "demo-output.txt").write_text(stream.getvalue())
+    assert code == 0, stream.getvalue()
+    return out

@@ -43,10 +43,8 @@ def test_demo_under_the_emulator_gives_the_expected_outcome_for_every_sample(
     assert {t["key"] for t in heic["thumbnails"]} == {"150x150-cover/phone/IMG_0001.heic.jpg", "256x256/phone/IMG_0001.heic.jpg"}
 
 
-def test_default_demo_still_prints_the_table(tmp_path: Path) -> None:
-    stream = io.StringIO()
-    assert run_demo(tmp_path / "out", stream=stream) == 0
-    lines = stream.getvalue().splitlines()
+def test_default_demo_still_prints_the_table(demo_out: Path) -> None:
+    lines = (demo_out / "demo-output.txt").read_text().splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("key "))
     assert lines[header].split() == [
         "key",
@@ -61,3 +59,12 @@ def test_default_demo_still_prints_the_table(tmp_path: Path) -> None:
         "note",
     ]
     assert not any(line.startswith("{") for line in lines)  # the function's output is in its log
+
+
+def test_the_demo_leaves_manifests_the_gallery_and_its_screenshot(demo_out: Path) -> None:
+    manifests = sorted(p.relative_to(demo_out / "manifests").as_posix() for p in (demo_out / "manifests").rglob("*.json"))
+    assert len(manifests) == 12 and "phone/IMG_0001.heic.json" in manifests
+    for name in ("index.html", "gallery.png", "contact-sheet.png"):
+        assert (demo_out / name).is_file()
+    page = (demo_out / "index.html").read_text()
+    assert page.count("<figure") == 12 and page.count('type="image/avif"') == 12

@@ -14,6 +14,7 @@ prints the rows as one JSON document and nothing else.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 import time
@@ -35,14 +36,18 @@ from local_run.report import Report
 from local_run.rie import Emulator
 from local_run.s3_events import put_event, put_record
 from local_run.samples import Sample, demo_samples
+from local_run.browser import BrowserError, dump_dom, screenshot, serve
+from local_run.gallery import read_manifests, write_gallery
 from local_run.sheet import contact_sheet
 
 SOURCE_BUCKET = "demo-source"
 RESIZED_BUCKET = "demo-resized"
-# What the demo shows beyond the defaults: a cover box (attention gravity, or the object's focal
-# point), HEIC and animated GIF sources. --sizes replaces the boxes.
+# What the demo shows beyond the defaults: two fit boxes and a cover box (attention gravity, or the
+# object's focal point) in AVIF, WebP and the source's format, for out/index.html's <picture>s;
+# HEIC and animated GIF sources. --sizes replaces the boxes.
 DEMO_SETTINGS = {
-    "THUMBNAIL_SIZES": "256x256,150x150:cover",
+    "THUMBNAIL_SIZES": "256x256,1024x1024,150x150:cover",
+    "THUMBNAIL_FORMAT": "avif,webp,source",
     "SOURCE_FORMATS": "jpeg,png,gif,heif",
     "THUMBNAIL_ANIMATED": "true",
 }
@@ -98,10 +103,12 @@ def run_demo(
     if local:
         init_ms = next((r.report.init_duration_ms for r in rows if r.report and r.report.init_duration_ms), None)
     sheet = contact_sheet(out_dir / "contact-sheet.png")
+    gallery, screenshot = _gallery(out_dir, progress)
     problems = [f"{row.sample.key}: {problem}" for row in rows for problem in row.problems]
     if as_json:
         document = {"runtime": runtime, "init_ms": init_ms, "rows": [row.as_dict() for row in rows],
                     "out_dir": str(out_dir), "function_log": str(log_path), "contact_sheet": str(sheet),
+                    "gallery": str(gallery), "gallery_screenshot": str(screenshot) if screenshot else None,
                     "problems": problems}  # fmt: skip
         print(json.dumps(document, indent=2), file=stream)
         return 1 if problems else 0
@@ -111,6 +118,9 @@ def run_demo(
         _print_environment(rows, init_ms, stream)
     print(f"\nthumbnails in {out_dir}/, the function's JSON log in {log_path}", file=stream)
     print(f"every mode x orientation the tests cover, as thumbnails: {sheet}", file=stream)
+    print(f"the gallery, built from the manifests in {out_dir}/manifests/: {gallery}"
+          + (f", as Chromium shows it: {screenshot}" if screenshot else " (no chromium here for its screenshot)"),
+          file=stream)  # fmt: skip
     for problem in problems:
         print(f"PROBLEM {problem}", file=stream)
     return 1 if problems else 0
@@ -193,6 +203,20 @@ def _invoke(invoke: Invoke, s3: Any, sample: Sample, out_dir: Path) -> Row:
     return row
 
 
+def _gallery(out_dir: Path, progress: Progress) -> tuple[Path, Path | None]:
+    """index.html from the manifests; its screenshot at 1600 px, the page's full height, when
+    Chromium is here (scripts/bootstrap.sh installs it)."""
+    gallery = write_gallery(out_dir, read_manifests(out_dir / "manifests"))
+    try:
+        with serve(out_dir) as url:
+            height = int(re.search(r'data-height="(\d+)"', dump_dom(url + "index.html?measure", (1600, 900)))[1])
+            shot = screenshot(url + "index.html", out_dir / "gallery.png", (1600, min(height + 20, 16000)))
+    except (BrowserError, TypeError) as error:
+        progress.say(f"gallery screenshot skipped: {error}")
+        return gallery, None
+    return gallery, shot
+
+
 def _check(row: Row, s3: Any, etag: str, out_dir: Path) -> None:
     status = row.reply.get("status")
     if status != row.sample.expect:
@@ -210,6 +234,12 @@ def _check(row: Row, s3: Any, etag: str, out_dir: Path) -> None:
         target = out_dir / thumbnail["key"]
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
+    if row.reply.get("manifest"):
+        target = out_dir / row.reply["manifest"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(s3.get_object(Bucket=RESIZED_BUCKET, Key=row.reply["manifest"])["Body"].read())
+    elif row.sample.expect == "created":
+        row.problems.append("no manifest written")
     if row.sample.expect == "created" and not row.reply.get("thumbnails"):
         row.problems.append("no thumbnails written")
     if s3.head_object(Bucket=SOURCE_BUCKET, Key=row.sample.key)["ETag"] != etag:
