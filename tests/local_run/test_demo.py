@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from local_run.demo import run_demo
 from local_run.invoke import LocalFunction
 
@@ -35,12 +36,18 @@ def test_demo_under_the_emulator_gives_the_expected_outcome_for_every_sample(
     assert inits[0] > 0 and inits[1:] == [None] * (len(rows) - 1)  # one execution environment
     assert document["init_ms"] == inits[0]
     out = tmp_path / "out"
-    written = [p for box in ("256x256", "150x150-cover") for p in (out / box).rglob("*.*")]
+    written = [p for box in ("256x256", "1024x1024", "150x150-cover") for p in (out / box).rglob("*.*")]
     assert len(written) == sum(len(row["thumbnails"]) for row in rows)
     spinner = next(row for row in rows if row["key"] == "graphics/spinner.gif")
-    assert [t["content_type"] for t in spinner["thumbnails"]] == ["image/gif", "image/gif"]
+    gifs = [t for t in spinner["thumbnails"] if t["content_type"] == "image/gif"]
+    assert {t["key"] for t in gifs} == {"256x256/graphics/spinner.gif", "1024x1024/graphics/spinner.gif",
+                                        "150x150-cover/graphics/spinner.gif"}  # fmt: skip
+    for gif in gifs:
+        with Image.open(out / gif["key"]) as image:
+            assert image.n_frames == 8  # still animated
     heic = next(row for row in rows if row["key"] == "phone/IMG_0001.heic")
-    assert {t["key"] for t in heic["thumbnails"]} == {"150x150-cover/phone/IMG_0001.heic.jpg", "256x256/phone/IMG_0001.heic.jpg"}
+    assert {t["key"] for t in heic["thumbnails"] if t["content_type"] == "image/jpeg"} == {
+        "256x256/phone/IMG_0001.heic.jpg", "1024x1024/phone/IMG_0001.heic.jpg", "150x150-cover/phone/IMG_0001.heic.jpg"}
 
 
 def test_default_demo_still_prints_the_table(demo_out: Path) -> None:

@@ -246,7 +246,7 @@ def test_eventbridge_invokes_once_per_event_and_replies_with_each_outcome(
     assert skipped["status"] == "skipped" and skipped["reason"]
     created, removed = replies[DELETED]
     assert created["status"] == "created"
-    assert (removed["status"], removed["removed"]) == ("removed", [f"{BOX}/{DELETED}"])
+    assert (removed["status"], removed["removed"]) == ("removed", [f"{BOX}/{DELETED}", f"manifests/{DELETED}.json"])
 
 
 def test_each_record_was_created_skipped_or_removed_once(rehearsal: Rehearsal) -> None:
@@ -262,7 +262,9 @@ def test_each_record_was_created_skipped_or_removed_once(rehearsal: Rehearsal) -
 
 
 def test_each_kept_image_has_one_thumbnail_and_nothing_else_is_there(rehearsal: Rehearsal) -> None:
-    assert set(rehearsal.thumbnails) == {f"{BOX}/{upload.key}" for upload in KEPT_IMAGES}
+    """The thumbnail and its manifest, per kept image: the deleted one's are gone too."""
+    assert set(rehearsal.thumbnails) == {key for upload in KEPT_IMAGES
+                                         for key in (f"{BOX}/{upload.key}", f"manifests/{upload.key}.json")}  # fmt: skip
 
 
 @pytest.mark.parametrize("upload", KEPT_IMAGES, ids=lambda upload: upload.key)
