@@ -259,7 +259,10 @@ def _check_header(image: Image.Image, data: bytes, max_pixels: int) -> Header:
     """Shape, pixel count and scans, then what the header says decoding will cost."""
     check_shape(image.size)
     _check_pixels(image.size, max_pixels)
-    if image.format in JPEG_FAMILY:
+    if image.format in JPEG_FAMILY and image.info.get("progressive"):
+        # Only a progressive JPEG can repeat scans over the same coefficients: libjpeg refuses
+        # a sequential one whose component comes round again (tests/unit/test_budget.py), so
+        # a baseline photo is spared the ~1 ms walk of its bytes.
         check_scans(data, image.size)
     return Header.of(image, sixteen_bit_rgb=is_rgb16(image))
 

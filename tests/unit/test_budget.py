@@ -20,7 +20,7 @@ from create_thumbnail.budget import (
     estimate_peak,
 )
 from create_thumbnail.config import Box, Settings
-from create_thumbnail.errors import ConfigError, ImageTooLarge
+from create_thumbnail.errors import ConfigError, ImageTooLarge, NotAnImage
 from create_thumbnail.imaging import make_thumbnails
 from local_run.hostile import scan_bomb_jpeg, tall_palette_png, wide_rgb16_png
 from local_run.samples import encode, photo, rgb16_png
@@ -67,6 +67,17 @@ def test_fewer_scans_of_a_large_image_are_refused_by_the_pixels_they_walk():
     with pytest.raises(ImageTooLarge, match=r"50 scans of 7000x7000 pixels walk 2,450,000,000 pixels"):
         check_scans(scan_bomb_jpeg(scans=40), (7000, 7000))
     assert count_scans(scan_bomb_jpeg(scans=MAX_SCANS - 10)) == MAX_SCANS
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_a_sequential_jpeg_cannot_repeat_its_scans(mode):
+    """Why only progressive JPEGs have their scans counted: libjpeg stops a sequential one at the
+    first scan that comes round to a component again, long before its pixels cost anything."""
+    data = encode(photo((640, 480)).convert(mode), "JPEG")
+    first_scan = data.index(b"\xff\xda")
+    repeated = data[:first_scan] + data[first_scan:-2] * 500 + b"\xff\xd9"
+    with pytest.raises(NotAnImage):
+        make_thumbnails(repeated, [Box(256, 256)], 50_000_000)
 
 
 @pytest.mark.parametrize(
