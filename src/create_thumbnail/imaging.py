@@ -150,6 +150,7 @@ def make_renditions(
         animation = _animation(data, boxes, max_pixels, encoding, centre, warn, budget)
         targets = output_formats(source_format, encoding, image.mode in ("LA", "RGBA"), animation is not None)
         resized = resize_all(image, boxes, centre)
+        del image  # the decode is the largest thing held: let it go before the encoders' buffers
         thumbnails = [
             thumbnail
             for box in boxes

@@ -17,11 +17,9 @@ from PIL import Image
 from create_thumbnail.config import COVER, Box
 from create_thumbnail.crop import CENTRE, Point, Region, attention_centre, cover_region, cover_size
 
-# Never resample from fewer than this many times the target's pixels per side: JPEG draft decodes
-# at 1/2, 1/4 or 1/8 scale down to it, and smaller boxes are cut from larger renditions down to
-# it; the resample does the rest. Measured on a 12 MP photo against a full decode + LANCZOS: 1.5 gives
-# 54 dB PSNR (indistinguishable) and, for a 1024 box, decodes at 1/2 (60 ms) where
-# Image.thumbnail's 2.0 misses 1/2 by 48 pixels and decodes all 12 MP (162 ms, +90 MB).
+# A smaller box is cut from a rendition only if that rendition has GAP times its pixels per side
+# (else from the decoded image): the smallest such rendition, so three boxes cost little more than
+# the largest alone.
 GAP = 1.5
 _ATTENTION_SIDE = 96  # the smallest rendition attention may look at (crop.py's map side)
 
@@ -47,10 +45,15 @@ def whole_size(size: tuple[int, int], box: Box) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def draft_size(size: tuple[int, int], boxes: Sequence[Box]) -> tuple[int, int]:
-    """What JPEG draft may decode down to and still serve every box with GAP to spare."""
+def draft_size(size: tuple[int, int], boxes: Sequence[Box], margin: float = 1.0) -> tuple[int, int]:
+    """What a JPEG draft (1/2, 1/4, 1/8) may decode down to: the largest
+    box, times margin. JPEG's scaled IDCT filters as it shrinks, and HAMMING then resamples by
+    less than 2x, so a draft needs no margin: on 12 and 24 MP photos against a full decode +
+    LANCZOS, 1024, 512 and 256 px boxes measure 49.8-53.2 dB at none (49.7-53.6 at 1.5x), while
+    1.5x made a 24 MP source decode at 1/2 instead of 1/4 for a 1024 box (three boxes: 86 ms,
+    against 61 ms)."""
     largest = max((whole_size(size, box) for box in boxes), key=lambda wh: wh[0] * wh[1])
-    return math.ceil(largest[0] * GAP), math.ceil(largest[1] * GAP)
+    return math.ceil(largest[0] * margin), math.ceil(largest[1] * margin)
 
 
 def centre_by(gravity: str, focal_point: Point | None) -> Centre:
@@ -66,7 +69,8 @@ def resize_all(image: Image.Image, boxes: Sequence[Box], centre: Centre = centre
     done: dict[Box, Image.Image] = {}
     for box in sorted(set(b for b in boxes if b.fit != COVER), key=lambda b: fit(image.size, b), reverse=True):
         target = fit(image.size, box)
-        done[box] = _resize(_smallest_source(image, done.values(), (0, 0, *image.size), target)[0], target)
+        source, _ = _smallest_source(image, done.values(), (0, 0, *image.size), target)
+        done[box] = _resize(source, target, rendition=source is not image)
     centres: dict[tuple[int, int], Point] = {}
     for box in (b for b in boxes if b.fit == COVER):
         aspect = (box.width, box.height)
@@ -75,7 +79,7 @@ def resize_all(image: Image.Image, boxes: Sequence[Box], centre: Centre = centre
         region = cover_region(image.size, aspect, centres[aspect])
         target = cover_size(region, aspect)
         source, scaled = _smallest_source(image, done.values(), region, target)
-        done[box] = _resize(source, target, scaled)
+        done[box] = _resize(source, target, scaled, rendition=source is not image)
     return done
 
 
@@ -100,13 +104,16 @@ def _attention_source(image: Image.Image, renditions: Sequence[Image.Image]) -> 
     return min(large_enough, key=lambda r: r.width, default=image)
 
 
-def _resize(image: Image.Image, size: tuple[int, int], region: Region | None = None) -> Image.Image:
+def _resize(image: Image.Image, size: tuple[int, int], region: Region | None = None, *, rendition: bool = False) -> Image.Image:
     whole = region is None or tuple(region) == (0, 0, *image.size)
     if size == image.size and whole:
         return image.copy()
-    # reducing_gap: integer-factor reduce() first, then one resample. HAMMING, measured against a
-    # full decode + LANCZOS (benchmarks/imaging_bench.py, 12 MP photo): 50.6 dB for the resize
+    # HAMMING, measured against a full decode + LANCZOS (12 MP photo): 50.6 dB for the resize
     # alone and 40.0 dB after the q85 encode, where LANCZOS gives 54.0 and 40.3 at 2.5x the
-    # resample time: the encoder loses more than the filter choice, and HAMMING keeps a 12 MP
-    # JPEG at ~1.05x the libjpeg-turbo floor (LANCZOS: ~1.15x).
-    return image.resize(size, Image.Resampling.HAMMING, box=None if whole else region, reducing_gap=3.0)
+    # resample time, and BOX 46.6 and 39.5 at 0.6x: the encoder loses more than the filter.
+    # reducing_gap: from the decoded image, an integer-factor reduce() only past 3x (a full
+    # decode shrunk straight to 256 px keeps 51.5 dB; 1.0 would lose 4-6 dB); from a rendition,
+    # already smooth, reduce() by every whole factor (1024 -> 512 px: 0.7 ms and 53.2 dB, where a
+    # HAMMING pass takes 4.7 ms for 52.7 dB).
+    gap = 1.0 if rendition else 3.0
+    return image.resize(size, Image.Resampling.HAMMING, box=None if whole else region, reducing_gap=gap)

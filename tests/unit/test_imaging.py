@@ -184,11 +184,11 @@ def test_jpeg_draft_decodes_a_12mp_photo_at_reduced_scale():
 
 def test_draft_box_is_swapped_for_transposing_orientations():
     """Stored landscape, shown portrait (orientation 6), tall box: an unswapped draft would
-    decode 1/4 scale (750x1000 upright), less than 1.5 times the 500x667 target."""
+    decode 1/8 scale (375x500 upright), less than the 500x667 target."""
     stored, exif = store_with_orientation(photo((3000, 4000)), 6)
     data = encode(stored, "JPEG", quality=85, exif=exif)
     image, *_ = load_source(data, [Box(500, 2000)], MAX_PIXELS)
-    assert image.size == (1500, 2000)
+    assert image.size == (750, 1000)
 
 
 def test_exif_xmp_comment_and_profile_are_stripped():
