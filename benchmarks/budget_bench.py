@@ -38,7 +38,6 @@ from create_thumbnail.budget import Budget, Header, estimate_peak
 from create_thumbnail.config import ALL_SOURCE_FORMATS
 from create_thumbnail.config import Box
 from create_thumbnail.imaging import _orientation, make_thumbnails
-from create_thumbnail.modes import is_rgb16 as _is_rgb16
 data = open(sys.argv[1], "rb").read()
 boxes = [Box(int(side), int(side)) for side in sys.argv[2].split(",")]
 small = io.BytesIO(); Image.new("RGB", (64, 64)).save(small, "PNG")
@@ -46,13 +45,12 @@ from create_thumbnail.imaging import _register_heif
 _register_heif()
 make_thumbnails(small.getvalue(), boxes, 10**9)  # imports and first-use allocations
 image = Image.open(io.BytesIO(data))
-header = Header.of(image, _is_rgb16(image))
+header = Header.of(image)
 orientation = _orientation(image, decode=False)
-size = image.size
-if image.format == "JPEG":
-    from create_thumbnail.imaging import _draft
+from create_thumbnail.imaging import _decoded_size, _draft
+if image.format in ("JPEG", "MPO"):
     _draft(image, boxes, orientation)
-    size = image.size
+size = _decoded_size(image, boxes, orientation)  # JPEG: drafted; PNG: shrunk as it streams
 estimate = estimate_peak(header, size, boxes, orientation in range(2, 9))
 del image
 open("/proc/self/clear_refs", "w").write("5")

@@ -58,15 +58,19 @@ _PATH_BYTES_PER_PIXEL = {
     "RGB": 4.3,  # Pillow stores RGB in 4 bytes a pixel
     "RGB+alpha": 8.3,
     "CMYK": 4.3,
-    "I;16": 6.1,  # 2 bytes, their copy, the high bytes, the L image
-    "I;16+alpha": 12.1,  # the low bytes too, the tRNS match planes, then the LA path
-    "RGB16+alpha": 12.1,  # a second decode for the low bytes, the match planes, then RGBA
+    "I;16": 6.1,  # 2 bytes, their copy, the high bytes, the L image (16-bit TIFF)
 }
 # Decoders that hold buffers of their own beside Pillow's image, per pixel, measured at 12 MP
 # (benchmarks/budget_bench.py) as the excess over the same picture's PNG path: libwebp decodes
 # into a buffer of its own and Pillow copies it (RGB 16.2, RGBA 16.6 B/px in all); libavif keeps
 # the YUV planes (RGB 9.4, RGBA 12.1); libheif likewise (RGB 7.7).
 _DECODER_BYTES_PER_PIXEL = {"WEBP": 12.0, "AVIF": 5.3, "HEIF": 3.6}
+# A PNG is read by libvips (pngs.py) in strips and shrunk as it streams; what it holds grows with
+# the source's pixels and, more steeply, with its width (the strips are whole rows). Measured
+# (benchmarks/budget_bench.py) from 1000 x 1000 to 65,535 x 100 and fitted from above: bytes per
+# source pixel and per column, by bands; 16-bit samples hold 2.5 times as much per column.
+_PNG_STREAM = {1: (2.0, 1000.0), 2: (3.0, 1600.0), 3: (3.0, 1600.0), 4: (4.0, 2000.0)}
+_PNG_FIXED_BYTES = 16 * _MB
 # A progressive (or multi-scan) JPEG holds every DCT coefficient of the image while decoding, at
 # full size whatever the draft scale: 2 bytes per sample of each component, 64 to a block.
 _COEFFICIENT_BYTES = 2
@@ -128,33 +132,54 @@ class Header:
     path: str  # a row of _PATH_BYTES_PER_PIXEL
     coefficient_bytes: int  # a progressive JPEG's whole-image coefficient buffer; 0 otherwise
     decoder_bytes_per_pixel: float = 0.0  # the decoder's own buffers (WebP, AVIF, HEIF)
+    streaming_bytes: int = 0  # libvips' strips while a PNG streams, beside the shrunk image
 
     @classmethod
-    def of(cls, image: Image.Image, sixteen_bit_rgb: bool) -> Header:
+    def of(cls, image: Image.Image) -> Header:
         """Read before JPEG draft: the coefficient buffer is at the full size, whatever the
         scale the pixels are then decoded at."""
         progressive = image.format == "JPEG" and bool(image.info.get("progressive") or image.info.get("progression"))
         coefficients = math.ceil(_coefficients(image)) if progressive else 0
-        return cls(_path(image, sixteen_bit_rgb), coefficients, _DECODER_BYTES_PER_PIXEL.get(image.format or "", 0.0))
+        if image.format == "PNG":
+            bands = _png_bands(image)
+            return cls(_PNG_PATHS[bands], 0, 0.0, _png_streaming(image, bands))
+        return cls(_path(image), coefficients, _DECODER_BYTES_PER_PIXEL.get(image.format or "", 0.0))
 
 
-def _path(image: Image.Image, sixteen_bit_rgb: bool) -> str:
+# What libvips hands back for a PNG (pngs.py), by bands: 8-bit L, LA, RGB or RGBA, whatever the
+# PNG's own depth, palette or tRNS.
+_PNG_PATHS = {1: "L", 2: "L+alpha", 3: "RGB", 4: "RGB+alpha"}
+
+
+def _png_bands(image: Image.Image) -> int:
+    bands = {"1": 1, "L": 1, "I;16": 1, "I;16B": 1, "I": 1, "LA": 2, "RGB": 3, "P": 3, "RGBA": 4}.get(image.mode, 4)
+    return bands + 1 if image.info.get("transparency") is not None and bands in (1, 3) else bands
+
+
+def _png_streaming(image: Image.Image, bands: int) -> int:
+    per_pixel, per_column = _PNG_STREAM[bands]
+    sixteen = image.mode.startswith("I;16") or any(str(tile.args).endswith(";16B") for tile in image.tile)
+    width, height = image.size
+    return math.ceil(_PNG_FIXED_BYTES + per_pixel * width * height + per_column * width * (2.5 if sixteen else 1))
+
+
+def _path(image: Image.Image) -> str:
+    """What Pillow's own decoders (every format but PNG) hold, by mode."""
     alpha = image.info.get("transparency") is not None or image.mode in ("LA", "PA", "RGBA")
     if image.mode.startswith("I;16") or image.mode == "I":
-        return "I;16+alpha" if alpha else "I;16"
-    if sixteen_bit_rgb and alpha:
-        return "RGB16+alpha"
+        return "I;16"
     base = {"1": "1", "L": "L", "LA": "L", "P": "P", "PA": "P", "RGBA": "RGB", "CMYK": "CMYK"}
     path = base.get(image.mode, "RGB")
     return f"{path}+alpha" if alpha and path in ("L", "P", "RGB") else path
 
 
 def estimate_peak(header: Header, size: tuple[int, int], boxes: Sequence[Box], transposes: bool) -> int:
-    """Peak bytes that decoding at size (after JPEG draft) and resizing will add."""
+    """Peak bytes that decoding at size (after JPEG draft or PNG shrink-on-load) and resizing
+    will add."""
     width, height = size
     pixels = width * height
     per_pixel = _PATH_BYTES_PER_PIXEL[header.path] + header.decoder_bytes_per_pixel
-    peak = per_pixel * pixels + _FIXED_BYTES + header.coefficient_bytes
+    peak = per_pixel * pixels + _FIXED_BYTES + header.coefficient_bytes + header.streaming_bytes
     if transposes:  # exif_transpose copies the decoded image
         decoded = 2 if header.path.startswith("I;16") else 1 if header.path in ("1", "L", "P") else 4
         peak += decoded * pixels

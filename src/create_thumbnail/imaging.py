@@ -52,9 +52,10 @@ from create_thumbnail.formats import (
     output_formats,
     sniff_format,
 )
-from create_thumbnail.modes import is_rgb16, low_bytes, resampling_mode
+from create_thumbnail.modes import resampling_mode
+from create_thumbnail.pngs import decode_shrunk
 from create_thumbnail.placeholders import Placeholder, placeholder
-from create_thumbnail.renditions import Centre, centre_by, draft_size, resize_all
+from create_thumbnail.renditions import SHRINK_MARGIN, Centre, centre_by, draft_size, resize_all
 
 _ORIENTATION_TAG = 0x0112
 _TRANSPOSING = range(2, 9)  # orientations exif_transpose acts on
@@ -226,9 +227,10 @@ def _thumbnails(
 
 
 def load_source(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget = Budget(None)) -> Loaded:
-    """Decoded (scaled down by JPEG draft as far as the largest box allows), upright, in a mode
-    fit for resampling; plus the embedded ICC profile, which still describes these pixels.
-    Nothing is decoded before the header shows that the image fits the limits and the budget."""
+    """Decoded (scaled down as far as the largest box allows: JPEG draft, PNG shrink-on-load),
+    upright, in a mode fit for resampling; plus the embedded ICC profile, which still describes
+    these pixels, and the source's own size. Nothing is decoded before the header shows that the
+    image fits the limits and the budget."""
     with warnings.catch_warnings():
         # Our own max_pixels check below replaces Pillow's warning; its hard error (at twice
         # Image.MAX_IMAGE_PIXELS) still fires inside open() and is caught as too large.
@@ -239,21 +241,49 @@ def load_source(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budg
             full_size = image.size
             orientation = _orientation(image, decode=False)
             if image.format in JPEG_FAMILY:
-                _draft(image, boxes, orientation)
-            estimate = partial(estimate_peak, header, image.size, boxes)
+                _draft(image, boxes, orientation)  # image.size is the drafted one from here on
+            estimate = partial(estimate_peak, header, _decoded_size(image, boxes, orientation), boxes)
             check_memory(estimate(orientation in _TRANSPOSING), budget, held=len(data))
+            if image.format == PNG:
+                return _png(data, boxes, full_size, orientation)
             image.load()
         except Image.DecompressionBombError as error:
             raise ImageTooLarge(str(error)) from None
-    if (late := _orientation(image, decode=True)) != orientation:  # a PNG's eXIf after its pixels
+    if (late := _orientation(image, decode=True)) != orientation:  # TIFF: Pillow turned it already
         orientation = late
         check_memory(estimate(orientation in _TRANSPOSING), budget, held=len(data))
     icc_profile = image.info.get("icc_profile") or None
     if orientation in _TRANSPOSING:
         image = ImageOps.exif_transpose(image)
-    low = low_bytes(data, orientation) if header.path == "RGB16+alpha" else None
     upright = full_size[::-1] if orientation in _SWAPPING else full_size
-    return Loaded(resampling_mode(image, low), icc_profile, upright)
+    return Loaded(resampling_mode(image), icc_profile, upright)
+
+
+def _png(data: bytes, boxes: Sequence[Box], full_size: tuple[int, int], orientation: int) -> Loaded:
+    """Through libvips (pngs.py), shrunk while it decodes to what the largest box needs. An eXIf
+    chunk after the pixels is only known to libvips: its orientation counts then."""
+    image, icc, late = decode_shrunk(data, draft_size(full_size, _stored_boxes(boxes, orientation), SHRINK_MARGIN))
+    if orientation == 1 and late in _TRANSPOSING:
+        orientation = late
+    if orientation in _TRANSPOSING:
+        image = image.transpose(_TRANSPOSE[orientation])
+    upright = full_size[::-1] if orientation in _SWAPPING else full_size
+    return Loaded(image, icc or None, upright)
+
+
+def _stored_boxes(boxes: Sequence[Box], orientation: int) -> Sequence[Box]:
+    """The boxes as the stored pixels see them: sides swapped where EXIF turns the image."""
+    return [Box(box.height, box.width, box.fit) for box in boxes] if orientation in _SWAPPING else boxes
+
+
+def _decoded_size(image: Image.Image, boxes: Sequence[Box], orientation: int) -> tuple[int, int]:
+    """How many pixels the decode will hold: a PNG only its shrunk size, the rest in full (JPEG
+    draft applies its scale before the estimate is asked: see load_source)."""
+    if image.format != PNG:
+        return image.size
+    wanted = draft_size(image.size, _stored_boxes(boxes, orientation), SHRINK_MARGIN)
+    factor = max(1, min(image.width // max(1, wanted[0]), image.height // max(1, wanted[1])))
+    return -(-image.width // factor), -(-image.height // factor)
 
 
 def _check_header(image: Image.Image, data: bytes, max_pixels: int) -> Header:
@@ -265,7 +295,7 @@ def _check_header(image: Image.Image, data: bytes, max_pixels: int) -> Header:
         # a sequential one whose component comes round again (tests/unit/test_budget.py), so
         # a baseline photo is spared the ~1 ms walk of its bytes.
         check_scans(data, image.size)
-    return Header.of(image, sixteen_bit_rgb=is_rgb16(image))
+    return Header.of(image)
 
 
 def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
@@ -291,8 +321,6 @@ def _orientation(image: Image.Image, decode: bool) -> int:
 
 def _draft(image: Image.Image, boxes: Sequence[Box], orientation: int) -> None:
     """Ask libjpeg for a 1/2, 1/4 or 1/8 scale decode that still serves every box."""
-    if orientation in _SWAPPING:
-        boxes = [Box(box.height, box.width, box.fit) for box in boxes]
-    wanted = draft_size(image.size, boxes)
+    wanted = draft_size(image.size, _stored_boxes(boxes, orientation))
     if wanted[0] < image.width and wanted[1] < image.height:
         image.draft(None, wanted)

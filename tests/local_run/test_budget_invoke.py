@@ -34,11 +34,19 @@ HOSTILE = {
     "wide-16-bit.png": (wide_rgb16_png, "ImageTooLarge: 49999999x1: a side over 65,535 pixels"),
     "scan-bomb.jpg": (scan_bomb_jpeg, "ImageTooLarge: a JPEG of 20,010 scans, over the limit of 100 scans"),
 }
-# Takes ~12 bytes a pixel, ~570 MB at 49 MP: made at 1024 and 2048 MB, refused at 512.
-LARGE = "grey-16-bit-trns-49mp.png"
+# Pillow's full decode and libwebp's own buffer, ~16 bytes a pixel, ~475 MB at 30 MP: made at
+# 1024 and 2048 MB, refused at 512.
+LARGE = "rgb-30mp.webp"
+# A PNG streams through libvips, shrunk as it is read: 49 MP of 16-bit grey with tRNS (once ~12
+# bytes a pixel through Pillow, ~570 MB, and refused at 512 MB) is made at every size.
+STREAMED = "grey-16-bit-trns-49mp.png"
 
 
 def _large() -> bytes:
+    return encode(Image.new("RGB", (6000, 5000), (10, 20, 30)), "WEBP", lossless=True, method=0)
+
+
+def _streamed() -> bytes:
     return encode(Image.new("I;16", (7000, 7000), 1000), "PNG", transparency=0)
 
 
@@ -60,6 +68,7 @@ def uploads():
         s3.create_bucket(Bucket="local-resized-bucket")
         events = {key: _event(s3, key, make()) for key, (make, _) in HOSTILE.items()}
         events[LARGE] = _event(s3, LARGE, _large())
+        events[STREAMED] = _event(s3, STREAMED, _streamed())
         yield endpoint, events
 
 
@@ -84,7 +93,7 @@ def test_the_budget_moves_with_the_functions_memory(thumbnail_function: LocalFun
     endpoint, events = uploads
     _empty(local_s3_client(endpoint), "local-resized-bucket")  # else the large one is a duplicate
     spec = replace(thumbnail_function.spec, memory_mb=memory_mb)
-    variables = function_environment(spec, {}, endpoint).variables
+    variables = function_environment(spec, {spec.logical_id: {"SOURCE_FORMATS": "jpeg,png,webp"}}, endpoint).variables
     assert variables["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == str(memory_mb)
     with Emulator(spec, thumbnail_function.built.function_dir, variables, thumbnail_function.build_root) as emulator:
         for key, (_, reason) in HOSTILE.items():
@@ -92,6 +101,10 @@ def test_the_budget_moves_with_the_functions_memory(thumbnail_function: LocalFun
             print(f"{memory_mb} MB {key}: {done.report.line()}")
             assert done.error is None and done.response["records"][0]["reason"] == reason
             assert done.report.max_memory_used_mb < 200
+        streamed = emulator.invoke(events[STREAMED])
+        print(f"{memory_mb} MB {STREAMED}: {streamed.report.line()}")
+        assert streamed.response["records"][0]["status"] == "created"
+        assert streamed.report.max_memory_used_mb < 200
         done = emulator.invoke(events[LARGE])
     print(f"{memory_mb} MB {LARGE}: {done.report.line()} -> {done.response['records'][0]['status']}")
     [record] = done.response["records"]
