@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from create_thumbnail.config import Box, Encoding
 from create_thumbnail.imaging import make_thumbnails
 from create_thumbnail.naming import destination_key
 from local_run.grid import decode, source_bytes
+from local_run.samples import encode
 
 BOX = Box(100, 100)
 
@@ -76,6 +77,30 @@ def test_png_compress_level_reaches_the_encoder():
     fast, _ = _one(data, Encoding(png_compress_level=0))
     small, _ = _one(data, Encoding(png_compress_level=9))
     assert len(small.data) < len(fast.data)
+
+
+def _chunks(png: bytes) -> list[bytes]:
+    chunks, position = [], 8
+    while position < len(png):
+        length = int.from_bytes(png[position : position + 4], "big")
+        chunks.append(png[position + 4 : position + 8])
+        position += 12 + length
+    return chunks
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA", "P"])
+def test_a_png_thumbnail_carries_its_pixels_and_no_metadata_of_the_sources(mode):
+    """libvips writes pHYs whatever it is told: at 72 dpi, not its default 25.4 (1 pixel a mm)."""
+    source = Image.new(mode, (300, 200))
+    exif = Image.Exif()
+    exif[0x010E] = "a description"
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "from the camera")
+    data = encode(source, "PNG", exif=exif, pnginfo=info, dpi=(300, 300))
+    thumbnail, decoded = _one(data, Encoding())
+    assert _chunks(thumbnail.data) == [b"IHDR", b"pHYs", b"IDAT", b"IEND"]
+    assert decoded.info == {"dpi": pytest.approx((72, 72), abs=0.01)}
+    assert decoded.mode == {"P": "RGB"}.get(mode, mode)
 
 
 @pytest.mark.parametrize(
