@@ -95,10 +95,15 @@ class _Separable:
 
     def coefficient(self, fx: int, fy: int) -> float:
         if fx not in self._row_sums:
-            columns = [self._basis(fx, x, self._width) for x in range(self._width)]
+            columns = _basis_vector(self._basis, fx, self._width)
             self._row_sums[fx] = [sum(map(operator.mul, row, columns)) for row in self._rows]
-        weights = [self._basis(fy, y, self._height) for y in range(self._height)]
-        return sum(map(operator.mul, self._row_sums[fx], weights))
+        return sum(map(operator.mul, self._row_sums[fx], _basis_vector(self._basis, fy, self._height)))
+
+
+@cache
+def _basis_vector(basis: Callable[[int, int, int], float], frequency: int, size: int) -> tuple[float, ...]:
+    """The few sizes a placeholder's small copy can have recur, so each cosine is computed once."""
+    return tuple(basis(frequency, position, size) for position in range(size))
 
 
 @cache
