@@ -138,7 +138,7 @@ def _in_process(endpoint: str, sizes: str | None, log: TextIO) -> Iterator[tuple
         from create_thumbnail import app  # after the environment is set, as Lambda would
 
         init_ms = (time.perf_counter() - started) * 1000 if cold else None
-        app.logger.registered_handler.setStream(log)
+        previous = app.logger.registered_handler.setStream(log)
 
         def invoke(event: dict[str, Any]) -> tuple[dict[str, Any], float, Report | None]:
             started = time.perf_counter()
@@ -150,7 +150,10 @@ def _in_process(endpoint: str, sizes: str | None, log: TextIO) -> Iterator[tuple
                 reply = {"records": [{"status": "error", "reason": f"{type(error).__name__}: {error}"}]}
             return reply, (time.perf_counter() - started) * 1000, None
 
-        yield invoke, init_ms
+        try:
+            yield invoke, init_ms
+        finally:  # the log file closes after this; the logger must not keep writing to it
+            app.logger.registered_handler.setStream(previous)
 
 
 @contextmanager
