@@ -72,7 +72,7 @@ def test_a_failed_event_is_replayed_to_the_function_and_leaves_the_queue(
     assert (tally.replayed, tally.left) == (1, [])
     assert keys(s3, buckets.resized) == ["256x256/a.jpg", "64x64/a.jpg", "manifests/a.jpg.json"]
     assert bodies(sqs, url) == []
-    assert f"RetriesExhausted after 3 attempts: RetryableRecordsFailed" in out.getvalue()
+    assert "RetriesExhausted after 3 attempts: RetryableRecordsFailed" in out.getvalue()
     assert f"s3://{buckets.source}/a.jpg" in out.getvalue()
 
 
