@@ -113,10 +113,9 @@ class Encoding:
     # speed 8 never gets there at any quality tried.
     webp_quality: int = 90
     avif_quality: int = 65
-    # zlib level (libvips' encoder, pngs.py). 3, measured on photo-like 256 and 1024 px
-    # thumbnails: 3.3 ms / 43 KB and 49 ms / 687 KB, where zlib's default 6 takes 7.8 ms / 41 KB
-    # and 136 ms / 644 KB, and 1 saves 0.6 / 12 ms for 1.7x the bytes. Set 6-9 when bytes served
-    # matter more than encode time.
+    # zlib level (libvips' encoder, "up" filters, pngs.py). 3, measured on photo-like 256 and
+    # 1024 px thumbnails: 2.1 ms / 49 KB and 23 ms / 725 KB, where zlib's default 6 takes
+    # 4.6 ms / 47 KB and 114 ms / 681 KB. Set 6-9 when bytes served matter more than encode time.
     png_compress_level: int = 3
     # JPEG has no alpha: transparent pixels are composited onto this, as a browser shows them.
     background: tuple[int, int, int] = (255, 255, 255)
