@@ -136,6 +136,7 @@ def run(events: list[dict], s3: Any, context: Any) -> None:
     sink = CountingSink()
     app.logger.registered_handler.setStream(sink)
     ms: list[float] = []
+    kinds: dict[str, list[float]] = {}
     thumbnails = 0
     rss_at: dict[int, float] = {}
     started = time.perf_counter()
@@ -144,6 +145,7 @@ def run(events: list[dict], s3: Any, context: Any) -> None:
             t0 = time.perf_counter()
             reply = app.lambda_handler(event, context())
             ms.append((time.perf_counter() - t0) * 1000)
+            kinds.setdefault(Path(event["Records"][0]["s3"]["object"]["key"]).suffix, []).append(ms[-1])
             if reply["created"] != 1:
                 raise RuntimeError(f"invocation {n} did not create thumbnails: {reply}")
             thumbnails += len(reply["records"][0]["thumbnails"])
@@ -159,6 +161,9 @@ def run(events: list[dict], s3: Any, context: Any) -> None:
           f"({elapsed:.1f} s in all, single thread)")
     print(f"  latency ms: median {med(ms):.1f}, p90 {percentile(ms, 0.9):.1f}, "
           f"p99 {percentile(ms, 0.99):.1f}, max {max(ms):.1f}")
+    for kind, values in sorted(kinds.items()):
+        print(f"    {kind} ({len(values)}): median {med(values):.1f}, p90 {percentile(values, 0.9):.1f}, "
+              f"p99 {percentile(values, 0.99):.1f}")
     print(f"  log + EMF output: {sink.lines} lines, {sink.chars / len(events):.0f} chars per invocation")
     duplicate_cost(events, s3, context, sink)
 
