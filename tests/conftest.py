@@ -6,9 +6,8 @@ import os
 from typing import Any
 
 import pytest
-
-from local_run.context import LocalContext
-from local_run.s3_events import load_event
+from local_run.inputs.s3_events import load_event
+from local_run.shared import LocalContext
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -13,10 +13,9 @@ import zlib
 from dataclasses import dataclass
 from io import BytesIO
 
+from local_run.inputs.grid import source_bytes
+from local_run.inputs.samples import encode, photo
 from PIL import Image
-
-from local_run.grid import source_bytes
-from local_run.samples import encode, photo
 
 
 @dataclass(frozen=True)

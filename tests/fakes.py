@@ -9,10 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from local_run.inputs.s3_events import put_record
+
 from create_thumbnail.errors import ImageTooLarge, SourceMissing, ThumbnailError, VersionMissing
 from create_thumbnail.events import ObjectRef
 from create_thumbnail.storage import SourceObject
-from local_run.s3_events import put_record
 
 
 @dataclass(frozen=True)

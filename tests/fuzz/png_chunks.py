@@ -6,8 +6,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from local_run.hostile import PNG_SIGNATURE as SIGNATURE
-from local_run.samples import png_chunk
+from local_run.inputs.hostile import PNG_SIGNATURE as SIGNATURE
+from local_run.inputs.samples import png_chunk
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
 """ICC profile variants: giant, broken, of a device class no image carries, each made from the
-valid profiles in local_run.icc_profiles by editing the header and the tag table."""
+valid profiles in local_run.inputs.icc_profiles by editing the header and the tag table."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import struct
 from functools import cache
 from random import Random
 
-from local_run.icc_profiles import (
+from local_run.inputs.icc_profiles import (
     ADOBE_RGB,
     cmyk_profile,
     grey_profile,
@@ -15,6 +15,7 @@ from local_run.icc_profiles import (
     rgb_profile,
     tagless_rgb_profile,
 )
+
 from tests.fuzz.seeds import GREY_MODES, RGB_MODES
 
 HEADER = 128

@@ -9,8 +9,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from tests.fuzz.limits import MASTER_SEED, MEMORY_LIMIT_BYTES, TIME_LIMIT_S, WORKERS
-from tests.fuzz.runner import MB
-from tests.fuzz.runner import Result, Run
+from tests.fuzz.runner import MB, Result, Run
 from tests.fuzz.worker import THUMBNAILS, UNTYPED
 
 FAILURE_LINES = 150  # in the summary; the JSON lines hold them all

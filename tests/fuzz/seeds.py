@@ -1,6 +1,6 @@
 """The valid images every mutation starts from, built in code: small (64-400 px) images of every
 source format the function reads, in the modes and layouts a thumbnailer meets, some with ICC
-profiles; and the three hostile files of local_run.hostile, which must end as ImageTooLarge.
+profiles; and the three hostile files of local_run.inputs.hostile, which must end as ImageTooLarge.
 
 Adding a seed is one line in SEEDS. Pixels are deterministic by construction (noise from
 random.Random, not Image.effect_noise, whose C rand() state depends on what ran before), so
@@ -15,13 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from PIL import Image
-
-from create_thumbnail.formats import AVIF, GIF, HEIF, JPEG, PNG, TIFF, WEBP
-from local_run.grid import COLOURS, heif_bytes, source_bytes
-from local_run.hostile import PNG_SIGNATURE, scan_bomb_jpeg, tall_palette_png, wide_rgb16_png
-from local_run.icc_profiles import ADOBE_RGB, cmyk_profile, grey_profile, rgb_profile
-from local_run.samples import (
+from local_run.inputs.grid import COLOURS, heif_bytes, source_bytes
+from local_run.inputs.hostile import PNG_SIGNATURE, scan_bomb_jpeg, tall_palette_png, wide_rgb16_png
+from local_run.inputs.icc_profiles import ADOBE_RGB, cmyk_profile, grey_profile, rgb_profile
+from local_run.inputs.samples import (
     MARKER,
     encode,
     mark_upright,
@@ -31,6 +28,9 @@ from local_run.samples import (
     store_with_orientation,
     transparent_logo,
 )
+from PIL import Image
+
+from create_thumbnail.formats import AVIF, GIF, HEIF, JPEG, PNG, TIFF, WEBP
 
 RGB_MODES = frozenset({"RGB", "RGBA", "P", "RGB;16", "RGBA;16"})
 GREY_MODES = frozenset({"1", "L", "LA", "I;16"})

@@ -12,8 +12,8 @@ from typing import Any
 
 import boto3
 import pytest
+from local_run.shared import LOCAL_AWS_ENV, embedded_s3, environment
 
-from local_run.embedded_s3 import LOCAL_AWS_ENV, embedded_s3, environment
 from tests.integration.faults import FaultProxy, fault_proxy
 
 

@@ -11,13 +11,12 @@ import json
 import uuid
 from urllib.parse import unquote_plus
 
-from botocore.stub import ANY, Stubber
 import boto3
-
-from local_run.backfill import Targets, missing_keys, settings_for
-from local_run.backfill_command import backfill_local, backfill_stack
-from local_run.embedded_s3 import local_s3_client
-from local_run.grid import source_bytes
+from botocore.stub import ANY, Stubber
+from local_run.backfill.command import backfill_local, backfill_stack
+from local_run.backfill.plan import Targets, missing_keys, settings_for
+from local_run.inputs.grid import source_bytes
+from local_run.shared import local_s3_client
 
 ARGS = dict(seed=60, batch_size=5, workers=2, dry_run=False, max_batches=None, stale=False)
 ENV = {"THUMBNAIL_SIZES": "64x64,128x128"}

@@ -8,11 +8,11 @@ import uuid
 
 import boto3
 import pytest
+from local_run.inputs.grid import source_bytes
+from local_run.inputs.s3_events import load_event, put_event
+from local_run.shared import environment
 
 from create_thumbnail.errors import RetryableRecordsFailed
-from local_run.embedded_s3 import environment
-from local_run.grid import source_bytes
-from local_run.s3_events import load_event, put_event
 from tests.integration.uploads import upload
 
 

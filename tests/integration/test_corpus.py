@@ -6,9 +6,9 @@ since no retry could change any of these outcomes."""
 from __future__ import annotations
 
 import pytest
+from local_run.inputs.grid import decode
+from local_run.inputs.s3_events import put_event
 
-from local_run.grid import decode
-from local_run.s3_events import put_event
 from tests.corpus import Case, corpus
 from tests.emf import metrics_of
 from tests.integration.uploads import keys, upload

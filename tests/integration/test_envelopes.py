@@ -4,10 +4,15 @@ the thumbnails must be byte-identical and at the same keys whichever way the new
 from __future__ import annotations
 
 import pytest
-
-from local_run.backfill import batch_event
-from local_run.grid import source_bytes
-from local_run.s3_events import eventbridge_event, put_event, put_record, sns_event, sqs_event
+from local_run.backfill.plan import batch_event
+from local_run.inputs.grid import source_bytes
+from local_run.inputs.s3_events import (
+    eventbridge_event,
+    put_event,
+    put_record,
+    sns_event,
+    sqs_event,
+)
 
 KEY = "photos/Summer 2026/café + friends.JPG"
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from local_run.inputs.grid import source_bytes
+from local_run.inputs.s3_events import put_event
+from local_run.shared import LocalContext, environment
 
 from create_thumbnail.errors import RetryableRecordsFailed
-from local_run.context import LocalContext
-from local_run.embedded_s3 import environment
-from local_run.grid import source_bytes
-from local_run.s3_events import put_event
 from tests.corpus import png_declaring
 from tests.emf import metrics_of
 from tests.integration.faults import Fault

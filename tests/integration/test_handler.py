@@ -7,15 +7,15 @@ from io import BytesIO
 from urllib.parse import unquote
 
 import pytest
+from local_run.inputs.grid import source_bytes
+from local_run.inputs.icc_profiles import ADOBE_RGB, reclassified, rgb_profile
+from local_run.inputs.s3_events import put_event, put_record
+from local_run.inputs.samples import encode, photo
+from local_run.shared import environment
 from PIL import Image
 
 from create_thumbnail.errors import ConfigError, RetryableRecordsFailed
-from local_run.embedded_s3 import environment
-from local_run.s3_events import put_event, put_record
 from tests.integration.uploads import keys, upload
-from local_run.grid import source_bytes
-from local_run.icc_profiles import ADOBE_RGB, reclassified, rgb_profile
-from local_run.samples import encode, photo
 
 
 def test_multi_record_event_writes_one_thumbnail_per_image_and_size(s3, buckets, handler, lambda_context):

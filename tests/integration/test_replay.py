@@ -13,12 +13,12 @@ from typing import Any
 
 import boto3
 import pytest
+from failed_events.replay import main, parse_failed_event, replay
+from local_run.inputs.grid import source_bytes
+from local_run.inputs.s3_events import put_event
+from local_run.shared import LocalContext
 
 from create_thumbnail.errors import RetryableRecordsFailed
-from failed_events.replay import main, parse_failed_event, replay
-from local_run.context import LocalContext
-from local_run.grid import source_bytes
-from local_run.s3_events import put_event
 from tests.integration.faults import Fault
 from tests.integration.uploads import keys, upload
 

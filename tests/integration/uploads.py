@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from local_run.s3_events import put_record
+from local_run.inputs.s3_events import put_record
 
 
 def upload(s3: Any, bucket: str, key: str, data: bytes) -> dict[str, Any]:

@@ -12,9 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from local_run.embedded_s3 import environment
-from local_run.invoke import LocalFunction, prepare_function
-from local_run.progress import Progress
+from local_run.runtime.function import LocalFunction, prepare_function
+from local_run.shared import Progress, environment
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO_ROOT / "template.yaml"
@@ -76,7 +75,7 @@ def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo run once, in-process: its printed report beside out/ as demo-output.txt."""
     import io
 
-    from local_run.demo import run_demo
+    from local_run.demo.command import run_demo
 
     out = tmp_path_factory.mktemp("demo") / "out"
     stream = io.StringIO()

@@ -14,16 +14,16 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from local_run.cli import main
+from local_run.inputs.hostile import scan_bomb_jpeg, tall_palette_png, wide_rgb16_png
+from local_run.inputs.s3_events import put_event, put_record
+from local_run.inputs.samples import encode
+from local_run.runtime.function import LocalFunction
+from local_run.runtime.function_env import function_environment
+from local_run.runtime.rie import Emulator
+from local_run.shared import embedded_s3, local_s3_client
 from PIL import Image
 
-from local_run.cli import main
-from local_run.embedded_s3 import embedded_s3, local_s3_client
-from local_run.function_env import function_environment
-from local_run.hostile import scan_bomb_jpeg, tall_palette_png, wide_rgb16_png
-from local_run.invoke import LocalFunction
-from local_run.rie import Emulator
-from local_run.s3_events import put_event, put_record
-from local_run.samples import encode
 from tests.local_run.test_invoke import invoke_args
 
 pytestmark = pytest.mark.slow

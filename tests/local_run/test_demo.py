@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from local_run.demo.command import run_demo
+from local_run.runtime.function import LocalFunction
 from PIL import Image
-from local_run.demo import run_demo
-from local_run.invoke import LocalFunction
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from local_run.function_env import EnvVarsError, function_environment, read_env_vars
-from local_run.template import FunctionSpec, read_function
+from local_run.runtime.function_env import EnvVarsError, function_environment, read_env_vars
+from local_run.runtime.template import FunctionSpec, read_function
 
 from tests.local_run.conftest import REPO_ROOT, TEMPLATE
 

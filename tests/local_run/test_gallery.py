@@ -17,13 +17,13 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
+from local_run.demo.browser import dump_dom, screenshot, serve
+from local_run.demo.gallery import SIZES, read_manifests, srcsets
+from local_run.inputs.samples import encode
 from PIL import Image
 
 from create_thumbnail.config import Box
 from create_thumbnail.imaging import make_thumbnails
-from local_run.browser import dump_dom, screenshot, serve
-from local_run.gallery import SIZES, read_manifests, srcsets
-from local_run.samples import encode
 
 pytestmark = pytest.mark.slow
 

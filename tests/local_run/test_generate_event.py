@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from local_run.cli import main
-from local_run.s3_events import load_event
+from local_run.inputs.s3_events import load_event
 
 from create_thumbnail.events import Change, parse_event
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 from local_run.cli import main
-from local_run.embedded_s3 import embedded_s3, local_s3_client
-from local_run.invoke import LocalFunction
-from local_run.rie import Emulator
-from local_run.s3_events import generated_put_event
+from local_run.inputs.s3_events import generated_put_event
+from local_run.runtime.function import LocalFunction
+from local_run.runtime.rie import Emulator
+from local_run.shared import embedded_s3, local_s3_client
 from PIL import Image
 
 from tests.local_run.conftest import REPO_ROOT

@@ -3,7 +3,7 @@ are the emulator's own (aws-lambda-rie from aws-sam-cli 1.170.0), recorded on th
 
 from __future__ import annotations
 
-from local_run.report import Report, split_block
+from local_run.runtime.report import Report, split_block
 
 COLD = """\
 START RequestId: 8b92923e-1a7c-42f4-9973-8b5b641f7532 Version: $LATEST

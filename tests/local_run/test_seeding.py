@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from local_run.embedded_s3 import embedded_s3, local_s3_client
-from local_run.s3_events import load_event
-from local_run.seeding import ensure_buckets, seed_event_objects
+from local_run.inputs.s3_events import load_event
+from local_run.invoke.seeding import ensure_buckets, seed_event_objects
+from local_run.shared import embedded_s3, local_s3_client
 
 SOURCE = "example-source-bucket"
 

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from local_run.invoke import LocalFunction, prepare_function
-from local_run.progress import Progress
+from local_run.runtime.function import LocalFunction, prepare_function
+from local_run.shared import Progress
 from rehearsal.localstack import LocalStack, localstack_python, running_localstack
 
 from tests.local_run.conftest import sam_home

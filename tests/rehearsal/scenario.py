@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from local_run.function_env import function_environment
-from local_run.grid import source_bytes
-from local_run.invoke import LocalFunction
-from local_run.rie import Emulator
-from local_run.sam_transform import Template, load_template, sam_translate
+from local_run.inputs.grid import source_bytes
+from local_run.runtime.function import LocalFunction
+from local_run.runtime.function_env import function_environment
+from local_run.runtime.rie import Emulator
+from local_run.runtime.sam_transform import Template, load_template, sam_translate
 from rehearsal.event_source import (
     Delivery,
     EventBridgeTarget,

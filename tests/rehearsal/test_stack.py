@@ -8,7 +8,7 @@ import copy
 from typing import Any
 
 import pytest
-from local_run.sam_transform import Template, load_template, sam_translate
+from local_run.runtime.sam_transform import Template, load_template, sam_translate
 from rehearsal.event_source import kept_by_reply, sqs_event
 from rehearsal.stack import (
     EVENTS_QUEUE,

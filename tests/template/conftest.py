@@ -3,7 +3,7 @@
 The checks that matter most (least privilege, no dependency cycle) are about the CloudFormation
 that SAM generates from the shorthand (the execution role, the Lambda permission, the bucket's
 notification), so the tests run samtranslator in-process and offline, through
-local_run.sam_transform, which the deploy rehearsal (tests/rehearsal) uses too.
+local_run.runtime.sam_transform, which the deploy rehearsal (tests/rehearsal) uses too.
 
 The session fixtures return shared dicts: a test that edits a template edits a deep copy.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from local_run.sam_transform import Template, load_template, sam_translate
+from local_run.runtime.sam_transform import Template, load_template, sam_translate
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"

@@ -7,9 +7,10 @@ import io
 from dataclasses import replace
 from urllib.parse import unquote_plus
 
+from local_run.backfill.plan import batch_event, create_job_request, manifest_csv, plan
+
 from create_thumbnail.config import Box, Encoding, Settings
 from create_thumbnail.events import Change, parse_event
-from local_run.backfill import batch_event, create_job_request, manifest_csv, plan
 
 BOXES = (Box(64, 64), Box(256, 256))
 SETTINGS = Settings("resized", BOXES)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from io import BytesIO
 
 import pytest
+from local_run.inputs.hostile import scan_bomb_jpeg, tall_palette_png, wide_rgb16_png
+from local_run.inputs.samples import encode, photo, rgb16_png
 from PIL import Image
 
 from create_thumbnail.budget import (
@@ -22,8 +24,6 @@ from create_thumbnail.budget import (
 from create_thumbnail.config import ALL_SOURCE_FORMATS, Box, Settings
 from create_thumbnail.errors import ConfigError, ImageTooLarge, NotAnImage
 from create_thumbnail.imaging import make_thumbnails
-from local_run.hostile import scan_bomb_jpeg, tall_palette_png, wide_rgb16_png
-from local_run.samples import encode, photo, rgb16_png
 
 MB = 1024 * 1024
 

@@ -7,12 +7,8 @@ from __future__ import annotations
 from io import BytesIO
 
 import pytest
-from PIL import Image, ImageCms
-
-from create_thumbnail.config import Box
-from create_thumbnail.imaging import make_thumbnails
-from local_run.samples import encode
-from local_run.icc_profiles import (
+from local_run.inputs.grid import decode
+from local_run.inputs.icc_profiles import (
     ADOBE_RGB,
     PROPHOTO_RGB,
     cmyk_profile,
@@ -21,7 +17,11 @@ from local_run.icc_profiles import (
     rgb_profile,
     tagless_rgb_profile,
 )
-from local_run.grid import decode
+from local_run.inputs.samples import encode
+from PIL import Image, ImageCms
+
+from create_thumbnail.config import Box
+from create_thumbnail.imaging import make_thumbnails
 
 BOX = Box(64, 64)
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))

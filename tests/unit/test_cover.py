@@ -5,13 +5,13 @@ interesting part of the picture is (attention), else on the middle."""
 from __future__ import annotations
 
 import pytest
+from local_run.inputs.grid import GRID_SOURCES, MORE_SOURCES, decode, source_bytes
+from local_run.inputs.samples import encode
 from PIL import Image, ImageDraw
 
 from create_thumbnail.config import ALL_SOURCE_FORMATS, Box
 from create_thumbnail.crop import attention_centre, cover_region, cover_size, parse_focal_point
 from create_thumbnail.imaging import make_thumbnails
-from local_run.grid import GRID_SOURCES, MORE_SOURCES, decode, source_bytes
-from local_run.samples import encode
 
 COVER = Box(150, 150, "cover")
 SHAPES = {"wide": (300, 200), "tall": (200, 300), "square": (240, 240), "1xN": (1, 300)}

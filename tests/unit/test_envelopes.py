@@ -8,14 +8,13 @@ import json
 import random
 
 import pytest
+from local_run.backfill.plan import batch_event
+from local_run.inputs.grid import source_bytes
+from local_run.inputs.s3_events import eventbridge_event, load_event, put_event, put_record
 
 from create_thumbnail.errors import StorageUnavailable
 from create_thumbnail.pipeline import handle_event
-from local_run.backfill import batch_event
-from local_run.grid import source_bytes
-from local_run.s3_events import eventbridge_event, load_event, put_event, put_record
 from tests.fakes import InMemoryStorage
-
 from tests.unit.test_pipeline import PHOTO, RESIZED, SETTINGS, SOURCE
 
 

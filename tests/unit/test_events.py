@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
+from local_run.inputs.s3_events import event_files, load_event
 
 from create_thumbnail.errors import InvalidEvent, InvalidRecord
 from create_thumbnail.events import (
@@ -17,7 +18,6 @@ from create_thumbnail.events import (
     parse_event,
     parse_record,
 )
-from local_run.s3_events import event_files, load_event
 
 SRC = "example-source-bucket"
 CONSOLE_BUCKET = "create-thumbnail-source-123456789012-us-east-1"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from local_run.inputs.grid import decode, source_bytes
+from local_run.inputs.samples import encode
 from PIL import Image, PngImagePlugin
 
 from create_thumbnail.config import Box, Encoding
 from create_thumbnail.imaging import make_thumbnails
 from create_thumbnail.naming import destination_key
-from local_run.grid import decode, source_bytes
-from local_run.samples import encode
 
 BOX = Box(100, 100)
 

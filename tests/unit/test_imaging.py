@@ -7,6 +7,8 @@ import struct
 import zlib
 
 import pytest
+from local_run.inputs.grid import GRID_SOURCES, TRANSPARENT, decode, source_bytes, upright
+from local_run.inputs.samples import encode, photo, png_chunk, store_with_orientation
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
 from create_thumbnail.config import Box
@@ -15,9 +17,7 @@ from create_thumbnail.formats import sniff_format
 from create_thumbnail.imaging import load_source, make_thumbnails
 from create_thumbnail.modes import resampling_mode as _resampling_mode
 from create_thumbnail.renditions import fit
-from local_run.samples import encode, photo, png_chunk, store_with_orientation
 from tests.corpus import broken_exif_jpeg, png_declaring
-from local_run.grid import GRID_SOURCES, TRANSPARENT, decode, source_bytes, upright
 
 BOX = Box(100, 100)
 MAX_PIXELS = 50_000_000

@@ -10,11 +10,11 @@ from dataclasses import replace
 
 import blurhash as reference_blurhash
 import thumbhash as reference_thumbhash
+from local_run.inputs.grid import source_bytes
+from local_run.inputs.s3_events import load_event, put_event
 
 from create_thumbnail.config import Box, Encoding, Settings
 from create_thumbnail.pipeline import handle_event
-from local_run.grid import source_bytes
-from local_run.s3_events import load_event, put_event
 from tests.unit.test_pipeline import RESIZED, SOURCE
 
 SETTINGS = Settings(RESIZED, (Box(64, 64), Box(128, 128), Box(48, 48, "cover")), encoding=Encoding(formats=("webp", "jpeg")))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from local_run.inputs.grid import source_bytes
+from local_run.inputs.s3_events import load_event, put_event
 
 from create_thumbnail.config import Box, Settings
 from create_thumbnail.errors import StorageUnavailable
 from create_thumbnail.metrics import publish
 from create_thumbnail.pipeline import Report, handle_event
-from local_run.grid import source_bytes
-from local_run.s3_events import load_event, put_event
 from tests.emf import emf_lines, metrics_of
 from tests.fakes import InMemoryStorage
 

@@ -7,15 +7,15 @@ from dataclasses import replace
 from urllib.parse import unquote_plus
 
 import pytest
+from local_run.inputs.grid import decode, source_bytes
+from local_run.inputs.icc_profiles import ADOBE_RGB, reclassified, rgb_profile
+from local_run.inputs.s3_events import load_event, put_event, put_record
+from local_run.inputs.samples import encode, photo
 
 from create_thumbnail.config import Box, Encoding, Settings
 from create_thumbnail.errors import DeadlineExceeded, InvalidEvent, StorageUnavailable
 from create_thumbnail.events import ObjectRef
 from create_thumbnail.pipeline import handle_event
-from local_run.grid import decode, source_bytes
-from local_run.icc_profiles import ADOBE_RGB, reclassified, rgb_profile
-from local_run.samples import encode, photo
-from local_run.s3_events import load_event, put_event, put_record
 from tests.fakes import InMemoryStorage
 
 SOURCE, RESIZED = "photos-source", "photos-resized"

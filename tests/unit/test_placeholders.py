@@ -9,10 +9,10 @@ import base64
 import blurhash as reference_blurhash
 import pytest
 import thumbhash as reference_thumbhash
+from local_run.inputs.samples import photo, transparent_logo
 from PIL import Image
 
 from create_thumbnail.placeholders import blurhash, dominant_color, placeholder, thumbhash
-from local_run.samples import photo, transparent_logo
 
 SHAPES = [(16, 12), (12, 16), (16, 16), (24, 7), (1, 9)]
 

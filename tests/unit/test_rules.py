@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+from local_run.inputs.grid import decode, source_bytes
+from local_run.inputs.s3_events import put_event, put_record
+from local_run.inputs.samples import encode
+
 from create_thumbnail.config import ALL_SOURCE_FORMATS, Box, Encoding, Settings
 from create_thumbnail.pipeline import handle_event
-from local_run.grid import decode, source_bytes
-from local_run.s3_events import put_event, put_record
-from local_run.samples import encode
 from tests.unit.test_cover import _reddest_column, _scene
 from tests.unit.test_pipeline import PHOTO, RESIZED, SOURCE
 

@@ -5,12 +5,12 @@ output format has it; and each format refused with its reason when it is not ena
 from __future__ import annotations
 
 import pytest
+from local_run.inputs.grid import MORE_SOURCES, TRANSPARENT, decode, source_bytes
 
 from create_thumbnail.config import ALL_SOURCE_FORMATS, Box
 from create_thumbnail.errors import NotAnImage
 from create_thumbnail.formats import sniff_format, source_output
 from create_thumbnail.imaging import make_thumbnails
-from local_run.grid import MORE_SOURCES, TRANSPARENT, decode, source_bytes
 from tests.unit.test_imaging import BOX, MAX_PIXELS, _assert_marker_top_left, _assert_same_picture
 
 SHAPES = {"wide": (300, 200), "tall": (200, 300)}
@@ -49,9 +49,8 @@ def test_a_format_left_out_of_source_formats_is_refused_by_name(image_format, se
 
 
 def test_a_multi_page_tiff_gives_its_first_page():
+    from local_run.inputs.samples import encode
     from PIL import Image
-
-    from local_run.samples import encode
 
     pages = [Image.new("RGB", (200, 100), colour) for colour in ((200, 20, 20), (20, 200, 20))]
     data = encode(pages[0], "TIFF", save_all=True, append_images=pages[1:])

@@ -8,15 +8,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from local_run.backfill_command import add_backfill
-from local_run.build import BuildError
-from local_run.demo import run_demo
-from local_run.function_env import EnvVarsError, read_env_vars
-from local_run.invoke import InvokeResult, prepare_function, read_event, run_invoke
-from local_run.progress import Progress
-from local_run.rie import EmulatorError
-from local_run.s3_events import generated_put_event
-from local_run.template import TemplateError
+from local_run.backfill.command import add_backfill
+from local_run.demo.command import run_demo
+from local_run.inputs.s3_events import generated_put_event
+from local_run.invoke.command import InvokeResult, read_event, run_invoke
+from local_run.runtime.build import BuildError
+from local_run.runtime.function import prepare_function
+from local_run.runtime.function_env import EnvVarsError, read_env_vars
+from local_run.runtime.rie import EmulatorError
+from local_run.runtime.template import TemplateError
+from local_run.shared import Progress
 
 # Problems with the inputs or the machine, told in one line; anything else is a bug: traceback.
 SETUP_ERRORS = (
@@ -166,7 +167,7 @@ def _add_generate_event(commands: Any) -> None:
     put.add_argument("--bucket", required=True)
     put.add_argument("--key", required=True, help="the object key, unencoded ('a b+c.jpg')")
     put.add_argument("--size", type=int, default=1024, help="object size in bytes (default: 1024)")
-    put.add_argument("--etag", help="the object's ETag; left out unless given (see README)")
+    put.add_argument("--etag", help="the object's ETag; left out unless given (see docs/local-invoke.md)")
     put.add_argument("--region", default="us-east-1")
     put.set_defaults(
         run=lambda args: _print_json(

@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-from local_run.rie import Invocation
+from local_run.runtime.rie import Invocation
 
 Invoke = Callable[[Any], Invocation]
 TEST_EVENT = "s3:TestEvent"

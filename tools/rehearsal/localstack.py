@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from local_run.embedded_s3 import LOCAL_AWS_ENV
+from local_run.shared import LOCAL_AWS_ENV
 
 # What the rehearsal's stacks and drivers touch. cloudwatch: the template's FailedEventsAlarm.
 SERVICES = ("cloudformation", "s3", "sqs", "events", "iam", "sts", "cloudwatch")

@@ -17,7 +17,7 @@ from typing import Any
 
 from create_thumbnail.errors import InvalidEvent
 from create_thumbnail.events import Change, parse_event
-from local_run.samples import encode, photo, transparent_logo
+from local_run.inputs.samples import encode, photo, transparent_logo
 
 
 @dataclass(frozen=True)

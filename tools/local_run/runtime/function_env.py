@@ -17,8 +17,8 @@ from typing import Any
 
 from samcli.local.lambdafn.env_vars import EnvironmentVariables
 
-from local_run.embedded_s3 import LOCAL_AWS_ENV
-from local_run.template import FunctionSpec
+from local_run.runtime.template import FunctionSpec
+from local_run.shared import LOCAL_AWS_ENV
 
 
 class EnvVarsError(Exception):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
-from local_run.template import FunctionSpec, host_variant
+from local_run.runtime.template import FunctionSpec, host_variant
 
 # platform.machine() -> Lambda's name for the architecture
 LAMBDA_ARCHITECTURES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}

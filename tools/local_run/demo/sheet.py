@@ -16,8 +16,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from local_run.grid import GRID_SOURCES, MORE_SOURCES, decode, source_bytes
-from local_run.samples import encode, spinner_gif, store_with_orientation, two_discs
+from local_run.inputs.grid import GRID_SOURCES, MORE_SOURCES, decode, source_bytes
+from local_run.inputs.samples import encode, spinner_gif, store_with_orientation, two_discs
 
 Tile = Callable[[int, int], Image.Image]  # (orientation or frame 1-8, side) -> a thumbnail
 

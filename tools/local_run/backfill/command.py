@@ -1,4 +1,4 @@
-"""thumbnail-local backfill: the command around local_run.backfill.
+"""thumbnail-local backfill: the command around local_run.backfill.plan.
 
 Deployed (--stack): reads the stack's outputs and the function's settings, writes the manifest
 of what is missing and creates the S3 Batch Operations job; prints the job id. Local (--local,
@@ -19,10 +19,17 @@ from typing import Any, TextIO
 
 import boto3
 
-from local_run.backfill import Progress, Targets, missing_keys, run_local, settings_for, stack_outputs, start_job
-from local_run.context import LocalContext
-from local_run.embedded_s3 import LOCAL_AWS_ENV, embedded_s3, environment, local_s3_client
-from local_run.samples import encode, photo
+from local_run.backfill.plan import (
+    Progress,
+    Targets,
+    missing_keys,
+    run_local,
+    settings_for,
+    stack_outputs,
+    start_job,
+)
+from local_run.inputs.samples import encode, photo
+from local_run.shared import LOCAL_AWS_ENV, LocalContext, embedded_s3, environment, local_s3_client
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 

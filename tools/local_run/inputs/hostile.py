@@ -10,7 +10,7 @@ from functools import cache
 
 from PIL import Image
 
-from local_run.samples import encode, png_chunk
+from local_run.inputs.samples import encode, png_chunk
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -27,18 +27,23 @@ from typing import Any, Literal, TextIO
 
 from PIL import Image
 
-from local_run.context import LocalContext
-from local_run.embedded_s3 import LOCAL_AWS_ENV, embedded_s3, environment, local_s3_client
-from local_run.function_env import function_environment
-from local_run.invoke import LocalFunction, prepare_function
-from local_run.progress import Progress
-from local_run.report import Report
-from local_run.rie import Emulator
-from local_run.s3_events import put_event, put_record
-from local_run.samples import Sample, demo_samples
-from local_run.browser import BrowserError, dump_dom, screenshot, serve
-from local_run.gallery import read_manifests, write_gallery
-from local_run.sheet import contact_sheet
+from local_run.demo.browser import BrowserError, dump_dom, screenshot, serve
+from local_run.demo.gallery import read_manifests, write_gallery
+from local_run.demo.sheet import contact_sheet
+from local_run.inputs.s3_events import put_event, put_record
+from local_run.inputs.samples import Sample, demo_samples
+from local_run.runtime.function import LocalFunction, prepare_function
+from local_run.runtime.function_env import function_environment
+from local_run.runtime.report import Report
+from local_run.runtime.rie import Emulator
+from local_run.shared import (
+    LOCAL_AWS_ENV,
+    LocalContext,
+    Progress,
+    embedded_s3,
+    environment,
+    local_s3_client,
+)
 
 SOURCE_BUCKET = "demo-source"
 RESIZED_BUCKET = "demo-resized"

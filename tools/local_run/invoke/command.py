@@ -3,7 +3,7 @@
 The same inputs as sam local invoke (template, function, event, --env-vars file) and the same
 artifact (`sam build`, for this machine's CPU), run by the same emulator sam runs inside its
 container, against moto's S3 on loopback (or any S3-compatible endpoint given). What differs
-from Lambda is listed in README, "Local invoke without Docker".
+from Lambda is listed in docs/local-invoke.md.
 """
 
 from __future__ import annotations
@@ -15,22 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from local_run.build import Built, default_build_root, ensure_built, host_architecture
-from local_run.embedded_s3 import embedded_s3, local_s3_client
-from local_run.function_env import function_environment
-from local_run.progress import Progress
-from local_run.rie import Emulator, Invocation
-from local_run.seeding import Seeded, created_objects, ensure_buckets, seed_event_objects
-from local_run.template import FunctionSpec, bucket_names, load, read_function
-
-
-@dataclass(frozen=True)
-class LocalFunction:
-    template: Path
-    spec: FunctionSpec
-    built: Built
-    build_root: Path
-    buckets: dict[str, str]  # template logical ID -> local bucket name
+from local_run.invoke.seeding import Seeded, created_objects, ensure_buckets, seed_event_objects
+from local_run.runtime.function import LocalFunction
+from local_run.runtime.function_env import function_environment
+from local_run.runtime.rie import Emulator, Invocation
+from local_run.shared import Progress, embedded_s3, local_s3_client
 
 
 @dataclass
@@ -39,20 +28,6 @@ class InvokeResult:
     seeded: list[Seeded]
     ignored_env: tuple[str, ...]
     objects: dict[str, list[dict[str, Any]]]  # local bucket -> [{"key", "size"}] after the run
-
-
-def prepare_function(
-    template: Path, function: str | None, build_root: Path | None, progress: Progress
-) -> LocalFunction:
-    """The function as the template configures it, built for this machine (or reused)."""
-    template = template.resolve()
-    spec = read_function(template, function)
-    root = build_root or default_build_root(template)
-    progress.say(f"building {spec.logical_id} for {host_architecture()} (sam build) in {root} ...")
-    built = ensure_built(template, spec, root)
-    if built.reused:
-        progress.say("  sources unchanged since the last build: reusing it")
-    return LocalFunction(template, spec, built, root, bucket_names(load(template)))
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from typing import Literal
 
 from PIL import Image, ImageDraw
 
-from local_run.icc_profiles import ADOBE_RGB, cmyk_profile, rgb_profile
+from local_run.inputs.icc_profiles import ADOBE_RGB, cmyk_profile, rgb_profile
 
 Expect = Literal["created", "skipped", "failed"]
 

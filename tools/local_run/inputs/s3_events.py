@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
-EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
+EVENTS_DIR = Path(__file__).resolve().parents[3] / "events"
 # Beside the payloads, not one of them: the --env-vars file for sam local invoke.
 ENV_VARS_FILE = EVENTS_DIR / "env.json"
 

@@ -8,8 +8,14 @@ from io import BytesIO
 
 from PIL import Image, ImageDraw
 
-from local_run.samples import encode, heif_bytes, rgb16_png, sixteen_bits, store_with_orientation
-from local_run.icc_profiles import cmyk_profile
+from local_run.inputs.icc_profiles import cmyk_profile
+from local_run.inputs.samples import (
+    encode,
+    heif_bytes,
+    rgb16_png,
+    sixteen_bits,
+    store_with_orientation,
+)
 
 # (background, marker) per mode, far apart so resampling blur cannot confuse them.
 COLOURS: dict[str, tuple[object, object]] = {

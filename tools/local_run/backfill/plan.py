@@ -22,8 +22,8 @@ from typing import Any, TextIO
 from urllib.parse import quote_plus
 
 from create_thumbnail.config import Settings
-from create_thumbnail.naming import format_candidates, skip_reason
 from create_thumbnail.events import ObjectRef
+from create_thumbnail.naming import format_candidates, skip_reason
 
 MANIFEST_FORMAT = "S3BatchOperations_CSV_20180820"
 # Manifests and completion reports go beside the thumbnails, under a prefix no thumbnail key can

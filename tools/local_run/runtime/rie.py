@@ -29,11 +29,11 @@ from typing import Any, Self
 
 import samcli
 
-from local_run.build import host_architecture
-from local_run.report import RAPID_LINE, START, Block, Report, split_block
-from local_run.rss import watch_peak
-from local_run.runtime_dir import make_runtime_dir
-from local_run.template import FunctionSpec
+from local_run.runtime.build import host_architecture
+from local_run.runtime.report import RAPID_LINE, START, Block, Report, split_block
+from local_run.runtime.rss import watch_peak
+from local_run.runtime.runtime_dir import make_runtime_dir
+from local_run.runtime.template import FunctionSpec
 
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 ERROR_KEYS = {"errorMessage", "errorType", "stackTrace", "requestId", "cause"}
