@@ -20,14 +20,14 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from common import ROOT, print_table, run_probe, section
+from measure import ROOT, run_probe
+from report import print_table, section
 
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tools")]
 
+from local_run.inputs.hostile import scan_bomb_jpeg, tall_palette_png, wide_rgb16_png  # noqa: E402
+from local_run.inputs.samples import encode, heif_bytes, photo, rgb16_png, store_with_orientation  # noqa: E402
 from PIL import Image  # noqa: E402
-
-from local_run.hostile import scan_bomb_jpeg, tall_palette_png, wide_rgb16_png  # noqa: E402
-from local_run.samples import encode, heif_bytes, photo, rgb16_png, store_with_orientation  # noqa: E402
 
 MB = 1024 * 1024
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from local_run.inputs.samples import encode, photo, store_with_orientation
 from PIL import Image
-
-from local_run.samples import encode, photo, store_with_orientation
 
 ONE_BOX = (256,)
 THREE_BOXES = (1024, 512, 256)

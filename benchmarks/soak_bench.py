@@ -30,7 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import loadavg, med, section  # benchmarks/common.py: this script's folder is on sys.path
+from measure import loadavg, med  # benchmarks/: a script's own folder is on sys.path
+from report import section
 
 SIZES = "256x256,1024x1024"
 
@@ -68,7 +69,7 @@ def serve_moto(ready: Any, stop: Any) -> None:
 
 
 def sources(megapixels: float) -> list[tuple[str, bytes]]:
-    from local_run.samples import encode, photo
+    from local_run.inputs.samples import encode, photo
 
     width = int((megapixels * 1e6 * 4 / 3) ** 0.5)
     size = (width, width * 3 // 4)
@@ -90,10 +91,8 @@ def main() -> int:
     args = parser.parse_args()
 
     import boto3
-
-    from local_run.context import LocalContext
-    from local_run.embedded_s3 import LOCAL_AWS_ENV, environment
-    from local_run.s3_events import put_event, put_record
+    from local_run.inputs.s3_events import put_event, put_record
+    from local_run.shared import LOCAL_AWS_ENV, LocalContext, environment
 
     images = sources(args.megapixels)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {loadavg()}; {args.invocations} invocations, "

@@ -50,9 +50,9 @@ DEFAULT_SIZES = "256x256"
 # A 12 MP phone JPEG is 3-8 MB; 50 MiB leaves room for large PNGs without letting a multi-GB
 # object be read into a 1 GB function.
 DEFAULT_MAX_SOURCE_BYTES = 50 * 1024 * 1024
-# 50 MP admits 48 MP phone photos. A PNG has no draft mode, so it decodes in full: a 50 MP RGB
-# PNG peaks near 400 MB over the runtime's 72 MB (benchmarks/handler_bench.py), within the 1024 MB
-# template.yaml gives the function; 100 MP would not be.
+# 50 MP admits 48 MP phone photos. A PNG streams through libvips' shrink (pngs.py): a 50 MP RGB
+# PNG to 256 px took 552 ms and 94 MB over the runtime's, 100 MP 1.3 s and 163 MB
+# (docs/performance.md). The memory budget (budget.py) is the floor under this cap.
 DEFAULT_MAX_SOURCE_PIXELS = 50_000_000
 # A record is started only while this much of the invocation's time is left. The slowest record
 # measured (a 50 MP PNG: ~1.1 s on the benchmark host, ~2 s at 1024 MB) fits five times over,
@@ -106,7 +106,7 @@ class Encoding:
 
     formats: tuple[str, ...] = ("source",)
     jpeg_quality: int = 85
-    # WebP and AVIF by measurement (benchmarks/format_bench.py, a 12 MP photo's 256 and 1024 px
+    # WebP and AVIF by measurement (a one-off study, `git show cd1b3a7:benchmarks/format_bench.py`; a 12 MP photo's 256 and 1024 px
     # thumbnails, SSIM against the unencoded rendition): WebP never quite reaches JPEG 85's SSIM
     # there; 90 comes closest (0.9911 / 0.9864 against 0.9954 / 0.9896) at 0.72x / 0.54x its
     # bytes. AVIF 65 at speed 6 (formats.py) matches it (0.9951 / 0.9890) at 0.44x / 0.25x, where

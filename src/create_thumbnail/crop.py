@@ -5,8 +5,9 @@ The attention gravity follows libvips' idea, on a small copy so it costs about a
 edges (where the detail is), saturation (where the colour is) and skin tones (where the people
 are) add up to a saliency map, which is blurred so that one strong spot is not beaten by
 scattered texture; the crop then centres, along the one axis it can move on, on the column (or
-row) holding the most saliency, as libvips centres on its map's peak. Pure Pillow, no I/O; benchmarks/crop_bench.py measures it against
-libvips' smartcrop on generated scenes.
+row) holding the most saliency, as libvips centres on its map's peak. Pure Pillow, no I/O. A
+one-off study measured it against libvips' smartcrop on generated scenes (docs/configuration.md;
+`git show cd1b3a7:benchmarks/crop_bench.py`).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ streams, so neither the time nor the memory of a full decode is paid; and writte
 
 Pillow decodes a PNG whole before anything can be resized (no draft mode, as JPEG has): a 12 MP
 RGB PNG took 158 ms and 48 MB to decode, where libvips reads it and box-shrinks it to 1.5 times
-the largest box in 131 ms holding 12 MB (README, "Performance"). What leaves
+the largest box in 131 ms holding 12 MB (docs/performance.md). What leaves
 here is a Pillow image, as small as the boxes allow, in the mode the rest of imaging.py expects
 (L, LA, RGB or RGBA, 8 bits), with the embedded profile and EXIF orientation still to apply: the
 rest of the path is the same for every format. Thumbnails written as PNG leave through libvips
