@@ -107,8 +107,10 @@ def _inputs(width: int, height: int) -> dict[str, Callable[[], bytes]]:
 
 
 def _shapes() -> dict[str, Callable[[], bytes]]:
-    """The longest side allowed, and the thinnest shape at it, where the reducer helps least."""
+    """The pixel cap's photo, the longest side allowed, and the thinnest shape at it, where the
+    reducer helps least."""
     return {
+        "PNG RGB 8,660 x 5,773 (50 MP, the cap)": lambda: encode(photo((8660, 5773), seed=5), "PNG"),
         "PNG RGBA 65,535 x 700": lambda: encode(Image.new("RGBA", (65_535, 700), (9, 9, 9, 9)), "PNG"),
         "PNG RGBA 700 x 65,535": lambda: encode(Image.new("RGBA", (700, 65_535), (9, 9, 9, 9)), "PNG"),
         "PNG P + tRNS 7 x 65,535": lambda: encode(Image.new("P", (7, 65_535)), "PNG", transparency=0),
