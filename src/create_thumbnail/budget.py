@@ -12,9 +12,9 @@ near-empty scans hold a 7000 x 7000 JPEG of 400 KB for minutes). So, from the he
 - a JPEG with more scans than MAX_SCANS, or whose scans would walk more than
   MAX_SCAN_PIXELS pixels in all, is refused;
 - the peak memory of the image's path is estimated from a table of bytes per pixel measured
-  for each path (docs/performance.md, "Memory budget"; benchmarks/budget_bench.py prints the measurement
-  beside the estimate) and refused when over the budget, which is the function's memory less
-  what the runtime itself holds.
+  for each path (docs/performance.md, "Memory budget"; benchmarks/budget_bench.py prints the
+  measurement beside the estimate) and refused when over the budget, which is the function's
+  memory less what the runtime itself holds.
 
 Every refusal is ImageTooLarge, a permanent failure: the same bytes cannot fit next time.
 """

@@ -51,12 +51,12 @@ DEFAULT_SIZES = "256x256"
 # object be read into a 1 GB function.
 DEFAULT_MAX_SOURCE_BYTES = 50 * 1024 * 1024
 # 50 MP admits 48 MP phone photos. A PNG streams through libvips' shrink (pngs.py): a 50 MP RGB
-# PNG to 256 px took 552 ms and 94 MB over the runtime's, 100 MP 1.3 s and 163 MB
-# (docs/performance.md). The memory budget (budget.py) is the floor under this cap.
+# PNG to 256 and 1024 px took 0.66 s and 93 MB over the runtime's (benchmarks/budget_bench.py).
+# The memory budget (budget.py) is the floor under this cap.
 DEFAULT_MAX_SOURCE_PIXELS = 50_000_000
-# A record is started only while this much of the invocation's time is left. The slowest record
-# measured (a 50 MP PNG: ~1.1 s on the benchmark host, ~2 s at 1024 MB) fits five times over,
-# and it is a sixth of template.yaml's 60 s Timeout. What is not started is left for the retry.
+# A record is started only while this much of the invocation's time is left. The slowest records
+# measured (a 12 MP HEIF, a 50 MP PNG: 0.9 and 0.7 s on the benchmark host, under 2 s at
+# 1024 MB) fit five times over, and it is a sixth of template.yaml's 60 s Timeout. What is not started is left for the retry.
 DEFAULT_DEADLINE_MARGIN_MS = 10_000
 # template.yaml's MemorySize: what the budget assumes where Lambda does not say (tests, the
 # in-process demo).
@@ -106,8 +106,8 @@ class Encoding:
 
     formats: tuple[str, ...] = ("source",)
     jpeg_quality: int = 85
-    # WebP and AVIF by measurement (a one-off study, `git show cd1b3a7:benchmarks/format_bench.py`; a 12 MP photo's 256 and 1024 px
-    # thumbnails, SSIM against the unencoded rendition): WebP never quite reaches JPEG 85's SSIM
+    # WebP and AVIF by measurement (a one-off study, `git show cd1b3a7:benchmarks/format_bench.py`:
+    # a 12 MP photo's 256 and 1024 px thumbnails, SSIM against the unencoded rendition): WebP never quite reaches JPEG 85's SSIM
     # there; 90 comes closest (0.9911 / 0.9864 against 0.9954 / 0.9896) at 0.72x / 0.54x its
     # bytes. AVIF 65 at speed 6 (formats.py) matches it (0.9951 / 0.9890) at 0.44x / 0.25x, where
     # speed 8 never gets there at any quality tried.
