@@ -34,7 +34,7 @@ if shutil.which("chromium") is None:
 
 HARNESS = """<!doctype html><html><body style="margin:0">
 <iframe id="narrow" src="index.html" width="400" height="800"></iframe>
-<iframe id="wide" src="index.html" width="1600" height="800"></iframe>
+<iframe id="wide" width="1600" height="800"></iframe>
 <pre id="results"></pre>
 <script>
 function report(frame) {
@@ -45,9 +45,16 @@ function report(frame) {
             others: [...figure.querySelectorAll(".covers img")].map(c => c.complete && c.naturalWidth > 0)};
   });
 }
+// The wide frame loads only once the narrow one has: Chromium may show an image it already holds
+// at a higher density than srcset asks for, so a 1024 px rendition the wide frame had fetched
+// first could stand in for the narrow frame's 256 px one.
 addEventListener("load", () => {
-  document.getElementById("results").textContent = JSON.stringify({
-    narrow: report(document.getElementById("narrow")), wide: report(document.getElementById("wide"))});
+  const wide = document.getElementById("wide");
+  wide.addEventListener("load", () => {
+    document.getElementById("results").textContent = JSON.stringify({
+      narrow: report(document.getElementById("narrow")), wide: report(wide)});
+  });
+  wide.src = "index.html";
 });
 </script></body></html>"""
 
