@@ -32,7 +32,7 @@ from local_run.demo.gallery import read_manifests, write_gallery
 from local_run.demo.sheet import contact_sheet
 from local_run.inputs.s3_events import put_event, put_record
 from local_run.inputs.samples import Sample, demo_samples
-from local_run.runtime.function import LocalFunction, prepare_function
+from local_run.runtime.function import LocalFunction, add_build_options, prepare_function
 from local_run.runtime.function_env import function_environment
 from local_run.runtime.report import Report
 from local_run.runtime.rie import Emulator
@@ -129,6 +129,38 @@ def run_demo(
     for problem in problems:
         print(f"PROBLEM {problem}", file=stream)
     return 1 if problems else 0
+
+
+def add_demo(commands: Any) -> None:
+    demo = commands.add_parser(
+        "demo", help="run the handler end to end on an embedded S3 and print a summary table"
+    )
+    demo.add_argument(
+        "--out", type=Path, default=Path("out"), help="where thumbnails go (default: out/)"
+    )
+    demo.add_argument(
+        "--sizes",
+        help="THUMBNAIL_SIZES for the run, e.g. 256x256,1024x1024 (default: the function's)",
+    )
+    demo.add_argument(
+        "--runtime",
+        choices=("in-process", "rie"),
+        default="in-process",
+        help="in-process (default): import the handler here; rie: the built artifact under the "
+        "Lambda Runtime Interface Emulator",
+    )
+    demo.add_argument("--json", action="store_true", help="print one JSON document, nothing else")
+    add_build_options(demo)
+    demo.set_defaults(
+        run=lambda args: run_demo(
+            args.out,
+            args.sizes,
+            runtime=args.runtime,
+            as_json=args.json,
+            template=args.template,
+            build_root=args.build_dir,
+        )
+    )
 
 
 @contextmanager

@@ -3,6 +3,7 @@ build reused): what the invoke and demo commands and the rehearsal run under the
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,3 +34,22 @@ def prepare_function(
     if built.reused:
         progress.say("  sources unchanged since the last build: reusing it")
     return LocalFunction(template, spec, built, root, bucket_names(load(template)))
+
+
+def add_build_options(parser: argparse.ArgumentParser) -> None:
+    """-t/--template-file and --build-dir, as every command that builds the function takes them."""
+    parser.add_argument(
+        "-t",
+        "--template-file",
+        "--template",
+        dest="template",
+        type=Path,
+        default=Path("template.yaml"),
+        help="SAM template (default: template.yaml)",
+    )
+    parser.add_argument(
+        "--build-dir",
+        type=Path,
+        help="where the build for this machine goes (default: .aws-sam/local-<arch> beside the "
+        "template)",
+    )
