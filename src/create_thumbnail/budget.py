@@ -29,6 +29,7 @@ from PIL import Image
 
 from create_thumbnail.config import Box
 from create_thumbnail.errors import ImageTooLarge
+from create_thumbnail.renditions import resampled_by_libvips
 
 MAX_SIDE = 65_535
 MAX_ASPECT = 10_000
@@ -146,6 +147,8 @@ class Header:
         return cls(_path(image), coefficients, _DECODER_BYTES_PER_PIXEL.get(image.format or "", 0.0))
 
 
+# Paths resampled as RGB without alpha (a palette is converted first: modes.py).
+_RESAMPLED_AS_RGB = frozenset({"RGB", "P"})
 # What libvips hands back for a PNG (pngs.py), by bands: 8-bit L, LA, RGB or RGBA, whatever the
 # PNG's own depth, palette or tRNS.
 _PNG_PATHS = {1: "L", 2: "L+alpha", 3: "RGB", 4: "RGB+alpha"}
@@ -183,7 +186,7 @@ def estimate_peak(header: Header, size: tuple[int, int], boxes: Sequence[Box], t
     if transposes:  # exif_transpose copies the decoded image
         decoded = 2 if header.path.startswith("I;16") else 1 if header.path in ("1", "L", "P") else 4
         peak += decoded * pixels
-    return math.ceil(peak + _resize_intermediate(size, boxes))
+    return math.ceil(peak + _resize_intermediate(size, boxes, header.path))
 
 
 def check_memory(estimate: int, budget: Budget, held: int) -> None:
@@ -196,13 +199,16 @@ def check_memory(estimate: int, budget: Budget, held: int) -> None:
         )
 
 
-def _resize_intermediate(size: tuple[int, int], boxes: Sequence[Box]) -> float:
+def _resize_intermediate(size: tuple[int, int], boxes: Sequence[Box], path: str) -> float:
     """Pillow resizes the largest box in two passes after an integer reduce() (reducing_gap 3):
-    the reduced copy, then a horizontal pass of the target's width by the reduced height."""
+    the reduced copy, then a horizontal pass of the target's width by the reduced height. An RGB
+    image libvips resamples (renditions.py) crosses as packed RGB instead, and comes back so."""
     width, height = size
     largest = max(boxes, key=lambda box: box.width * box.height)
     scale = min(largest.width / width, largest.height / height, 1)
     target_w, target_h = max(1, round(width * scale)), max(1, round(height * scale))
+    if path in _RESAMPLED_AS_RGB and resampled_by_libvips(size, (target_w, target_h)):
+        return 3 * width * height + 3 * target_w * target_h + 4 * target_w * target_h
     factor_x, factor_y = max(1, int(width / target_w / 3)), max(1, int(height / target_h / 3))
     reduced = width * height / (factor_x * factor_y) if factor_x * factor_y > 1 else 0
     return 4 * (reduced + target_w * height / factor_y + target_w * target_h)

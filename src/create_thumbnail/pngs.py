@@ -21,44 +21,32 @@ choice among the five ("all") and against none, which libvips and sharp write by
 "up" is twice as fast as "all" for 1–4% more bytes on photos, the same on flat graphics, 11% more
 on text; unfiltered doubles a photo's bytes. Pillow's encoder took 108 ms for a 1024 px RGB PNG.
 
-pyvips (and its libvips binary) is imported on the first PNG, never at cold start, with one
-thread (Lambda's share of a vCPU is under one at 1024 MB) and no operation cache (nothing is
-decoded twice, and a cache would hold decoded pixels between invocations).
+pyvips is imported on the first PNG (libvips.py).
 """
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from PIL import Image
 
 from create_thumbnail.errors import NotAnImage
+from create_thumbnail.libvips import vips
 
 _MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 _PIXELS_PER_MM_AT_72_DPI = 72 / 25.4
 
 
-@cache
-def _vips() -> Any:
-    import pyvips
-
-    pyvips.cache_set_max(0)
-    pyvips.concurrency_set(1)
-    return pyvips
-
-
 def decode_shrunk(data: bytes, at_least: tuple[int, int]) -> tuple[Image.Image, bytes | None, int | None]:
     """(the PNG shrunk by a whole factor to no less than at_least, its ICC profile, its EXIF
     orientation as libvips read it). A truncated or broken PNG is NotAnImage."""
-    vips = _vips()
     try:
-        image = vips.Image.new_from_buffer(data, "", access="sequential", fail_on="truncated")
+        image = vips().Image.new_from_buffer(data, "", access="sequential", fail_on="truncated")
         icc = image.get("icc-profile-data") if "icc-profile-data" in image.get_fields() else None
         orientation = image.get("orientation") if "orientation" in image.get_fields() else None
         image = _shrunk(_eight_bits(image), at_least)
         pixels = image.write_to_memory()
-    except vips.Error as error:
+    except vips().Error as error:
         raise NotAnImage(f"could not decode the PNG: {str(error).strip().splitlines()[-1]}") from None
     decoded = Image.frombytes(_MODES[image.bands], (image.width, image.height), pixels)
     return decoded, icc, orientation
@@ -88,7 +76,6 @@ def _shrunk(image: Any, at_least: tuple[int, int]) -> Any:
 def encode_png(image: Image.Image, level: int) -> bytes:
     """An L, LA, RGB or RGBA image as a PNG: "up" filters, zlib level, no metadata but the
     pHYs chunk libvips always writes, set to the customary 72 dpi (its default would say 25.4)."""
-    vips = _vips()
-    pixels = vips.Image.new_from_memory(image.tobytes(), image.width, image.height, len(image.mode), "uchar")
+    pixels = vips().Image.new_from_memory(image.tobytes(), image.width, image.height, len(image.mode), "uchar")
     pixels = pixels.copy(xres=_PIXELS_PER_MM_AT_72_DPI, yres=_PIXELS_PER_MM_AT_72_DPI)
     return pixels.write_to_buffer(".png", compression=level, filter="up", keep="none")
