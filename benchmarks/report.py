@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from corpus import ONE_BOX, THREE_BOXES, Source
+from corpus import ONE_BOX, THREE_BOXES, WARM_UP_SIZE, Source
 from measure import Timings, measure_cold_start, med, ratio, spread
 
 # Lambda: CPU share grows with memory up to one vCPU at 1769 MB; arm64 prices (us-east-1).
@@ -62,7 +62,8 @@ def print_speed_and_memory(names: list[str], corpus: list[Source], timings: Timi
                          *("-" if r is None else f"{r:.2f}" for r in ratios)))  # fmt: skip
     print_table(("input", "boxes", *names, *(f"ours/{n}" for n in others)), rows, right_from=2)
     print("  Each cell: median ms, interquartile range over the median (the cell's noise), peak MB:")
-    print("  VmHWM after one call less RSS before it, in a fresh worker warmed on a 320x240 image.")
+    print("  VmHWM after one call less RSS before it, in a fresh worker warmed on a "
+          f"{WARM_UP_SIZE[0]}x{WARM_UP_SIZE[1]} image.")
     print("  ours/x: median of per-round ratios of time. Box sides are squares: 256, or 1024+512+256.")
 
 
