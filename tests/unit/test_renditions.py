@@ -4,6 +4,9 @@ as Pillow's, the quality of a full decode + LANCZOS."""
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 from local_run.inputs.samples import photo
@@ -102,3 +105,28 @@ def test_only_rgb_fit_renditions_from_the_decode_go_to_libvips(monkeypatch):
 def test_resample_rgb_refuses_other_modes():
     with pytest.raises(ValueError, match="RGB, not RGBA"):
         resample_rgb(Image.new("RGBA", (10, 10)), (5, 5))
+
+
+def test_libvips_is_loaded_by_the_first_large_resample_not_at_cold_start():
+    """A function making small boxes from JPEGs never pays for loading libvips."""
+    probe = """
+import sys
+from io import BytesIO
+from PIL import Image
+import create_thumbnail.app
+from create_thumbnail.config import Box
+from create_thumbnail.imaging import make_thumbnails
+def jpeg(size):
+    buffer = BytesIO()
+    Image.linear_gradient("L").resize(size).convert("RGB").save(buffer, "JPEG")
+    return buffer.getvalue()
+loaded = ["pyvips" in sys.modules]
+make_thumbnails(jpeg((1600, 1200)), [Box(256, 256)], 50_000_000)
+loaded.append("pyvips" in sys.modules)
+make_thumbnails(jpeg((1600, 1200)), [Box(1024, 1024)], 50_000_000)
+loaded.append("pyvips" in sys.modules)
+print(loaded)
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})  # fmt: skip
+    assert done.stdout.strip() == "[False, False, True]"
