@@ -1,4 +1,5 @@
-"""bytes -> thumbnails. Pure Pillow: no I/O, no boto3, no process-wide Pillow settings.
+"""bytes -> thumbnails. Pillow, and libvips where it is faster (pngs.py, libvips.py): no I/O, no
+boto3, no process-wide Pillow settings.
 
 The order matters, each step depending on the one before:
   1. sniff the magic bytes (the extension may lie) and refuse a format SOURCE_FORMATS leaves out;
