@@ -40,13 +40,14 @@ _PIXELS_PER_MM_AT_72_DPI = 72 / 25.4
 def decode_shrunk(data: bytes, at_least: tuple[int, int]) -> tuple[Image.Image, bytes | None, int | None]:
     """(the PNG shrunk by a whole factor to no less than at_least, its ICC profile, its EXIF
     orientation as libvips read it). A truncated or broken PNG is NotAnImage."""
+    pyvips = vips()
     try:
-        image = vips().Image.new_from_buffer(data, "", access="sequential", fail_on="truncated")
+        image = pyvips.Image.new_from_buffer(data, "", access="sequential", fail_on="truncated")
         icc = image.get("icc-profile-data") if "icc-profile-data" in image.get_fields() else None
         orientation = image.get("orientation") if "orientation" in image.get_fields() else None
         image = _shrunk(_eight_bits(image), at_least)
         pixels = image.write_to_memory()
-    except vips().Error as error:
+    except pyvips.Error as error:
         raise NotAnImage(f"could not decode the PNG: {str(error).strip().splitlines()[-1]}") from None
     decoded = Image.frombytes(_MODES[image.bands], (image.width, image.height), pixels)
     return decoded, icc, orientation
