@@ -56,7 +56,7 @@ from create_thumbnail.formats import (
 from create_thumbnail.modes import resampling_mode
 from create_thumbnail.pngs import decode_shrunk
 from create_thumbnail.placeholders import Placeholder, placeholder
-from create_thumbnail.renditions import SHRINK_MARGIN, Centre, centre_by, draft_size, resize_all
+from create_thumbnail.renditions import Centre, centre_by, draft_size, resize_all
 
 _ORIENTATION_TAG = 0x0112
 _TRANSPOSING = range(2, 9)  # orientations exif_transpose acts on
@@ -263,7 +263,7 @@ def load_source(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budg
 def _png(data: bytes, boxes: Sequence[Box], full_size: tuple[int, int], orientation: int) -> Loaded:
     """Through libvips (pngs.py), shrunk while it decodes to what the largest box needs. An eXIf
     chunk after the pixels is only known to libvips: its orientation counts then."""
-    image, icc, late = decode_shrunk(data, draft_size(full_size, _stored_boxes(boxes, orientation), SHRINK_MARGIN))
+    image, icc, late = decode_shrunk(data, draft_size(full_size, _stored_boxes(boxes, orientation)))
     if orientation == 1 and late in _TRANSPOSING:
         orientation = late
     if orientation in _TRANSPOSING:
@@ -282,7 +282,7 @@ def _decoded_size(image: Image.Image, boxes: Sequence[Box], orientation: int) ->
     draft applies its scale before the estimate is asked: see load_source)."""
     if image.format != PNG:
         return image.size
-    wanted = draft_size(image.size, _stored_boxes(boxes, orientation), SHRINK_MARGIN)
+    wanted = draft_size(image.size, _stored_boxes(boxes, orientation))
     factor = max(1, min(image.width // max(1, wanted[0]), image.height // max(1, wanted[1])))
     return -(-image.width // factor), -(-image.height // factor)
 

@@ -23,10 +23,16 @@ from create_thumbnail.libvips import resample_rgb
 # (else from the decoded image): the smallest such rendition, so three boxes cost little more than
 # the largest alone.
 GAP = 1.5
-# A PNG is shrunk while it streams (pngs.py) by averaging whole blocks of pixels, by any factor,
-# where JPEG's draft stops at 1/8 and scales in the DCT. Against a full decode + LANCZOS, a 12 MP
-# PNG shrunk to just cover the box measured 45.4 dB at 256 px and 47.5 at 1024; with 1.5x to
-# spare, 48.1-50.0 dB; 2x (libvips' own margin) would leave it unshrunk for a 1024 px box.
+# A JPEG draft (1/2, 1/4, 1/8, in the DCT) or a PNG's shrink-on-load (pngs.py: whole blocks of
+# pixels averaged, any factor) stops at no less than SHRINK_MARGIN times the largest box, so a
+# real resampler does the last part. A DCT-scaled decode is sharp and aliased where a photo has
+# fine detail, and generated photos have none: on them a draft to just cover the box lost nothing
+# (12 and 24 MP, 49.8-53.2 dB against a full decode + LANCZOS). On a 2725x2225 Flickr photo
+# (sharp's test fixture) it lost 5 dB: the 1024 px box from the 1/2 draft 37.6 dB, from a full
+# decode 42.0; the 256 px box from 1/8 31.4 dB, from 1/4 36.2 (sharp's own files: 38.3 and 33.0).
+# The cost: a 24 MP source decodes at 1/2, not 1/4, for a 1024 px box. A 12 MP PNG shrunk to just
+# cover the box measured 45.4 dB at 256 px and 47.5 at 1024; with 1.5x, 48.1-50.0 dB. 2x (libvips'
+# own margin) would leave a 12 MP source whole for a 1024 px box.
 SHRINK_MARGIN = 1.5
 _ATTENTION_SIDE = 96  # the smallest rendition attention may look at (crop.py's map side)
 # libvips' resampler (SIMD) against Pillow's HAMMING, RGB photo, ms: 1000x750 -> 512, 3.0 vs 4.7;
@@ -62,15 +68,11 @@ def whole_size(size: tuple[int, int], box: Box) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def draft_size(size: tuple[int, int], boxes: Sequence[Box], margin: float = 1.0) -> tuple[int, int]:
-    """What a JPEG draft (1/2, 1/4, 1/8) or a PNG's shrink-on-load may decode down to: the largest
-    box, times margin. JPEG's scaled IDCT filters as it shrinks, and HAMMING then resamples by
-    less than 2x, so a draft needs no margin: on 12 and 24 MP photos against a full decode +
-    LANCZOS, 1024, 512 and 256 px boxes measure 49.8-53.2 dB at none (49.7-53.6 at 1.5x), while
-    1.5x made a 24 MP source decode at 1/2 instead of 1/4 for a 1024 box (three boxes: 86 ms,
-    against 61 ms). A PNG's shrink asks for SHRINK_MARGIN."""
+def draft_size(size: tuple[int, int], boxes: Sequence[Box]) -> tuple[int, int]:
+    """What a JPEG draft or a PNG's shrink-on-load may decode down to: the largest box, times
+    SHRINK_MARGIN."""
     largest = max((whole_size(size, box) for box in boxes), key=lambda wh: wh[0] * wh[1])
-    return math.ceil(largest[0] * margin), math.ceil(largest[1] * margin)
+    return math.ceil(largest[0] * SHRINK_MARGIN), math.ceil(largest[1] * SHRINK_MARGIN)
 
 
 def resampled_by_libvips(size: tuple[int, int], target: tuple[int, int]) -> bool:
