@@ -26,15 +26,18 @@ def vips() -> Any:
 
 
 def resample_rgb(image: Image.Image, size: tuple[int, int]) -> Image.Image:
-    """An RGB image resized down to size with libvips' reduce and its linear (triangle) kernel,
-    stretched over the shrink as Pillow stretches HAMMING's, so it filters as it shrinks. The
-    pixels cross as packed RGB, one copy each way (2000x1500: ~4 ms of the ~12)."""
+    """An RGB image resized down to size with libvips' reduce and its cubic (Catmull-Rom) kernel,
+    stretched over the shrink as Pillow stretches its own, so it filters as it shrinks. Against a
+    full decode + LANCZOS, on a phone photo (3840x2160 drafted to 1920x1080, to 1024 px): cubic
+    49.5 dB, linear 43.4, Pillow's HAMMING 45.8, lanczos3 52.5 for 1.3x cubic's time; on generated
+    photos cubic is ahead of linear and HAMMING too. The pixels cross as packed RGB, one copy each
+    way (2000x1500: ~4 ms of the ~12)."""
     if image.mode != "RGB":
         raise ValueError(f"resample_rgb takes RGB, not {image.mode}")
     width, height = image.size
     source = vips().Image.new_from_memory(_packed(image), width, height, 3, "uchar")
     # libvips rounds width / (width / target): the target again (tests/unit/test_renditions.py).
-    reduced = source.reduce(width / size[0], height / size[1], kernel="linear")
+    reduced = source.reduce(width / size[0], height / size[1], kernel="cubic")
     return Image.frombytes("RGB", (reduced.width, reduced.height), reduced.write_to_memory())
 
 

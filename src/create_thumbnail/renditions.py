@@ -35,14 +35,14 @@ GAP = 1.5
 # own margin) would leave a 12 MP source whole for a 1024 px box.
 SHRINK_MARGIN = 1.5
 _ATTENTION_SIDE = 96  # the smallest rendition attention may look at (crop.py's map side)
-# libvips' resampler (SIMD) against Pillow's HAMMING, RGB photo, ms: 1000x750 -> 512, 3.0 vs 4.7;
-# 1500x1000 -> 1024, 7.1 vs 13.3; 2000x1500 -> 1024, 12.3 vs 22.8; 3000x2000 -> 1024, 14.1 vs
-# 33.2; 750x500 -> 256, 2.1 both (the pixels' copies to libvips and back cost as much as the
-# SIMD saves); 4000x3000 -> 1024 (3.9x), 61.6 vs 57.8, the kernel's taps growing with the factor.
-# Grey stays with Pillow, whose one-byte path was faster at every size (2000x1500 -> 1024: 10.0
-# ms against 11.8), and so do alpha (premultiplied), cover crops and the smaller boxes, made by
-# reduce() from a rendition. Resize PSNR against a full decode + LANCZOS, 1024+512+256 px from 12
-# and 24 MP JPEGs: 51.6 and 50.4 dB, against HAMMING's 50.9 and 49.8.
+# libvips' resampler (SIMD, cubic: libvips.py) against Pillow's HAMMING, RGB photo, ms, copies
+# included: 1000x750 -> 512, 3.1 vs 4.9; 1500x1000 -> 1024, 7.0 vs 11.3; 2000x1500 -> 1024, 9.7 vs
+# 17.9; 3000x2000 -> 1024, 14.3 vs 29.5; 750x500 -> 256, 1.4 vs 1.8, within the noise of the copies;
+# 4000x3000 -> 1024 (3.9x), 77.0 vs 67.1, the kernel's taps growing with the factor. Grey stays
+# with Pillow, whose one-byte path was faster at every size (2000x1500 -> 1024: 10.0 ms against
+# 11.8), and so do alpha (premultiplied), cover crops and the smaller boxes, made by reduce() from
+# a rendition. Against a full decode + LANCZOS, the 1024 px box: 53.8 dB from a 12 MP photo's 1/2
+# draft (HAMMING 52.3), 49.5 from a 3840x2160 phone photo's (HAMMING 45.8).
 VIPS_FROM_PIXELS = 700_000
 VIPS_UP_TO_FACTOR = 3.0
 
