@@ -28,8 +28,8 @@ GAP = 1.5
 # real resampler does the last part. A DCT-scaled decode is sharp and aliased where a photo has
 # fine detail, and generated photos have none: on them a draft to just cover the box lost nothing
 # (12 and 24 MP, 49.8-53.2 dB against a full decode + LANCZOS). On a 2725x2225 Flickr photo
-# (sharp's test fixture) it lost 5 dB: the 1024 px box from the 1/2 draft 37.6 dB, from a full
-# decode 42.0; the 256 px box from 1/8 31.4 dB, from 1/4 36.2 (sharp's own files: 38.3 and 33.0).
+# (sharp's test fixture) it lost 5-13 dB: the 1024 px box from the 1/2 draft 37.6 dB, from a full
+# decode 50.5; the 256 px box from 1/8 31.2 dB, from 1/4 36.2 (sharp's own files: 38.3 and 33.0).
 # The cost: a 24 MP source decodes at 1/2, not 1/4, for a 1024 px box. A 12 MP PNG shrunk to just
 # cover the box measured 45.4 dB at 256 px and 47.5 at 1024; with 1.5x, 48.1-50.0 dB. 2x (libvips'
 # own margin) would leave a 12 MP source whole for a 1024 px box.
