@@ -1,13 +1,14 @@
 """The benchmarks' inputs: photo-like pictures from the project's own generator (smooth colour
-fields plus sensor noise, so file sizes and decode times resemble a camera's), at the sizes
-phones and cameras write, each written to a file the contenders' workers read once."""
+fields plus sensor noise, so file sizes and decode times resemble a camera's, and one with detail
+at every scale, where aliasing shows), at the sizes phones and cameras write, each written to a
+file the contenders' workers read once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from local_run.inputs.samples import encode, photo, store_with_orientation
+from local_run.inputs.samples import encode, photo, store_with_orientation, textured
 from PIL import Image
 
 ONE_BOX = (256,)
@@ -47,6 +48,10 @@ def sources(quick: bool = False) -> list[Source]:
         Source("JPEG 12MP progressive", "JPEG", (4000, 3000), rounds(9),
                encode(landscape, "JPEG", quality=90, progressive=True)),
         Source("JPEG 12MP EXIF-6", "JPEG", portrait.size, rounds(11), encode(portrait, "JPEG", quality=90, exif=exif)),
+        # Detail at every scale, where photo() has smooth fields and noise: what shows a draft's
+        # aliasing. 2725x2225, the size of a Flickr photo that showed it first.
+        Source("JPEG 6MP textured", "JPEG", (2725, 2225), rounds(11),
+               encode(textured((2725, 2225), seed=5), "JPEG", quality=90)),
         Source("PNG 12MP RGB", "PNG", (4000, 3000), rounds(11), encode(photo((4000, 3000), seed=4), "PNG")),
         Source("PNG 4MP RGBA", "PNG", (2000, 2000), rounds(15), encode(rgba, "PNG")),
     ]  # fmt: skip

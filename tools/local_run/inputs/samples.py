@@ -53,6 +53,29 @@ def photo(size: tuple[int, int], seed: int = 0) -> Image.Image:
     return mark_upright(Image.blend(base, noise, 0.12))
 
 
+def textured(size: tuple[int, int], seed: int = 0) -> Image.Image:
+    """RGB with detail at every scale, as real photos have and photo() has not: hard-edged shapes
+    and lines under octaves of noise, each octave twice the scale of the one before (roughly the
+    1/f spectrum of natural images). A JPEG draft that just covers a box aliases it as it aliases
+    a real photo: 2725x2225 to 1024 px, 34.8 dB against a full decode + LANCZOS from the 1/2
+    draft, 47.2 from the full decode (a Flickr photo: 37.6 and 50.5)."""
+    rng = random.Random(seed)
+    width, height = size
+    shapes = Image.new("RGB", size)
+    draw = ImageDraw.Draw(shapes)
+    for _ in range(400):
+        x, y, r = rng.randrange(width), rng.randrange(height), rng.randrange(4, max(5, width // 6))
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=tuple(rng.randrange(30, 230) for _ in range(3)))
+    for _ in range(300):
+        ends = [(rng.randrange(width), rng.randrange(height)) for _ in range(2)]
+        draw.line(ends, fill=tuple(rng.randrange(256) for _ in range(3)), width=rng.choice((1, 1, 2, 3)))
+    octaves = Image.new("L", size, 128)
+    for octave in range(7):
+        coarse = (max(1, width >> octave), max(1, height >> octave))
+        octaves = Image.blend(octaves, Image.effect_noise(coarse, 64).resize(size, Image.Resampling.BICUBIC), 0.35)
+    return mark_upright(Image.blend(shapes, Image.merge("RGB", (octaves,) * 3), 0.35))
+
+
 def mark_upright(image: Image.Image) -> Image.Image:
     """Red block top-left, arrow pointing up: the asymmetric marks orientation tests look for."""
     width, height = image.size
