@@ -40,8 +40,7 @@ _ATTENTION_SIDE = 96  # the smallest rendition attention may look at (crop.py's 
 # 17.9; 3000x2000 -> 1024, 14.3 vs 29.5; 750x500 -> 256, 1.4 vs 1.8, within the noise of the copies;
 # 4000x3000 -> 1024 (3.9x), 77.0 vs 67.1, the kernel's taps growing with the factor. Grey stays
 # with Pillow, whose one-byte path was faster at every size (2000x1500 -> 1024: 10.0 ms against
-# 11.8), and so do alpha (premultiplied), cover crops and the smaller boxes, made by reduce() from
-# a rendition. Against a full decode + LANCZOS, the 1024 px box: 53.8 dB from a 12 MP photo's 1/2
+# 11.8), and so do alpha (premultiplied), cover crops and what is smaller than 0.7 MP. Against a full decode + LANCZOS, the 1024 px box: 53.8 dB from a 12 MP photo's 1/2
 # draft (HAMMING 52.3), 49.5 from a 3840x2160 phone photo's (HAMMING 45.8).
 VIPS_FROM_PIXELS = 700_000
 VIPS_UP_TO_FACTOR = 3.0
@@ -134,14 +133,20 @@ def _resize(image: Image.Image, size: tuple[int, int], region: Region | None = N
     whole = region is None or tuple(region) == (0, 0, *image.size)
     if size == image.size and whole:
         return image.copy()
-    if whole and not rendition and image.mode == "RGB" and resampled_by_libvips(image.size, size):
+    if whole and image.mode == "RGB" and resampled_by_libvips(image.size, size):
         return resample_rgb(image, size)
-    # HAMMING, measured against a full decode + LANCZOS (12 MP photo): 50.6 dB for the resize
-    # alone and 40.0 dB after the q85 encode, where LANCZOS gives 54.0 and 40.3 at 2.5x the
-    # resample time, and BOX 46.6 and 39.5 at 0.6x: the encoder loses more than the filter.
-    # reducing_gap: from the decoded image, an integer-factor reduce() only past 3x (a full
-    # decode shrunk straight to 256 px keeps 51.5 dB; 1.0 would lose 4-6 dB); from a rendition,
-    # already smooth, reduce() by every whole factor (1024 -> 512 px: 0.7 ms and 53.2 dB, where a
-    # HAMMING pass takes 4.7 ms for 52.7 dB).
-    gap = 1.0 if rendition else 3.0
-    return image.resize(size, Image.Resampling.HAMMING, box=None if whole else region, reducing_gap=gap)
+    box = None if whole else region
+    if rendition:
+        # From a rendition (a smaller box, or a cover crop): BICUBIC, after a whole-factor
+        # reduce() only past 4x. With detail at every scale (samples.textured), the 512 and 256 px boxes
+        # cut from the 1024 px one measured 45.7 and 46.3 dB against a full decode + LANCZOS,
+        # where reduce() to the last factor with HAMMING after it gave 41.6 and 41.2; on
+        # photo() 54.4 and 53.5 against 53.4 and 50.9. Three boxes of the 12 MP JPEG: the same
+        # time within noise; of the 24 MP one, +6 ms of 83.
+        return image.resize(size, Image.Resampling.BICUBIC, box=box, reducing_gap=2.0)
+    # From the decode, HAMMING after an integer-factor reduce() only past 3x. Against a full
+    # decode + LANCZOS (12 MP photo): 50.6 dB for the resize alone and 40.0 dB after the q85
+    # encode, where LANCZOS gives 54.0 and 40.3 at 2.5x the resample time, BOX 46.6 and 39.5 at
+    # 0.6x: the encoder loses more than the filter. BICUBIC would give 53.2 (a phone photo's
+    # 256 px box: 45.8 against 42.5) for ~0.8 ms more on the one-box path, ~4% of it.
+    return image.resize(size, Image.Resampling.HAMMING, box=box, reducing_gap=3.0)
