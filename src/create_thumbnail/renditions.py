@@ -38,10 +38,11 @@ _ATTENTION_SIDE = 96  # the smallest rendition attention may look at (crop.py's 
 # libvips' resampler (SIMD, cubic: libvips.py) against Pillow's HAMMING, RGB photo, ms, copies
 # included: 1000x750 -> 512, 3.1 vs 4.9; 1500x1000 -> 1024, 7.0 vs 11.3; 2000x1500 -> 1024, 9.7 vs
 # 17.9; 3000x2000 -> 1024, 14.3 vs 29.5; 750x500 -> 256, 1.4 vs 1.8, within the noise of the copies;
-# 4000x3000 -> 1024 (3.9x), 77.0 vs 67.1, the kernel's taps growing with the factor. Grey stays
-# with Pillow, whose one-byte path was faster at every size (2000x1500 -> 1024: 10.0 ms against
-# 11.8), and so do alpha (premultiplied), cover crops and what is smaller than 0.7 MP. Against a full decode + LANCZOS, the 1024 px box: 53.8 dB from a 12 MP photo's 1/2
-# draft (HAMMING 52.3), 49.5 from a 3840x2160 phone photo's (HAMMING 45.8).
+# 4000x3000 -> 1024 (3.9x), 77.0 vs 67.1, the kernel's taps growing with the factor. Grey stays with
+# Pillow, whose one-byte path was faster at every size (2000x1500 -> 1024: 10.0 ms against 11.8),
+# and so do alpha (premultiplied), cover crops and what is smaller than 0.7 MP. Against a full
+# decode + LANCZOS, the 1024 px box: 53.8 dB from a 12 MP photo's 1/2 draft (HAMMING 52.3), 49.5
+# from a 3840x2160 phone photo's (HAMMING 45.8).
 VIPS_FROM_PIXELS = 700_000
 VIPS_UP_TO_FACTOR = 3.0
 
@@ -137,12 +138,12 @@ def _resize(image: Image.Image, size: tuple[int, int], region: Region | None = N
         return resample_rgb(image, size)
     box = None if whole else region
     if rendition:
-        # From a rendition (a smaller box, or a cover crop): BICUBIC, after a whole-factor
-        # reduce() only past 4x. With detail at every scale (samples.textured), the 512 and 256 px boxes
-        # cut from the 1024 px one measured 45.7 and 46.3 dB against a full decode + LANCZOS,
-        # where reduce() to the last factor with HAMMING after it gave 41.6 and 41.2; on
-        # photo() 54.4 and 53.5 against 53.4 and 50.9. Three boxes of the 12 MP JPEG: the same
-        # time within noise; of the 24 MP one, +6 ms of 83.
+        # From a rendition (a smaller box, or a cover crop): BICUBIC, after a whole-factor reduce()
+        # only past 4x. With detail at every scale (samples.textured), the 512 and 256 px boxes cut
+        # from the 1024 px one measured 45.7 and 46.3 dB against a full decode + LANCZOS, where
+        # reduce() to the last factor with HAMMING after it gave 41.6 and 41.2; on photo() 54.4 and
+        # 53.5 against 53.4 and 50.9. The time, interleaved: three boxes of the 12 MP JPEG +2 ms of
+        # 50, of the 24 MP one +6 of 83, of the 4 MP RGBA PNG +10 of 170.
         return image.resize(size, Image.Resampling.BICUBIC, box=box, reducing_gap=2.0)
     # From the decode, HAMMING after an integer-factor reduce() only past 3x. Against a full
     # decode + LANCZOS (12 MP photo): 50.6 dB for the resize alone and 40.0 dB after the q85

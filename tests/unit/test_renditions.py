@@ -63,7 +63,8 @@ def test_a_thin_line_lands_where_pixel_centres_put_it():
 
     def centre(axis: int) -> float:
         # A strip across the line that the other line does not cross.
-        strip = resized.crop((0, 0, resized.width, 100) if axis == 0 else (0, 0, 100, resized.height))
+        across = (0, 0, resized.width, 100) if axis == 0 else (0, 0, 100, resized.height)
+        strip = resized.crop(across)
         sums = [0.0] * resized.size[axis]
         for index, value in enumerate(strip.get_flattened_data()):
             sums[index % strip.width if axis == 0 else index // strip.width] += value

@@ -65,14 +65,17 @@ def textured(size: tuple[int, int], seed: int = 0) -> Image.Image:
     draw = ImageDraw.Draw(shapes)
     for _ in range(400):
         x, y, r = rng.randrange(width), rng.randrange(height), rng.randrange(4, max(5, width // 6))
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=tuple(rng.randrange(30, 230) for _ in range(3)))
+        colour = tuple(rng.randrange(30, 230) for _ in range(3))
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
     for _ in range(300):
         ends = [(rng.randrange(width), rng.randrange(height)) for _ in range(2)]
-        draw.line(ends, fill=tuple(rng.randrange(256) for _ in range(3)), width=rng.choice((1, 1, 2, 3)))
+        colour = tuple(rng.randrange(256) for _ in range(3))
+        draw.line(ends, fill=colour, width=rng.choice((1, 1, 2, 3)))
     octaves = Image.new("L", size, 128)
     for octave in range(7):
         coarse = (max(1, width >> octave), max(1, height >> octave))
-        octaves = Image.blend(octaves, Image.effect_noise(coarse, 64).resize(size, Image.Resampling.BICUBIC), 0.35)
+        noise = Image.effect_noise(coarse, 64).resize(size, Image.Resampling.BICUBIC)
+        octaves = Image.blend(octaves, noise, 0.35)
     return mark_upright(Image.blend(shapes, Image.merge("RGB", (octaves,) * 3), 0.35))
 
 
