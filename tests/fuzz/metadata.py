@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import struct
 import zlib
+from collections.abc import Callable
 from functools import cache
 from random import Random
 
@@ -19,6 +20,7 @@ from tests.fuzz import jpeg_markers, png_chunks, profiles
 from tests.fuzz.seeds import AVIF, GREY_MODES, JPEG, PNG, RGB_MODES, TIFF, WEBP, Seed
 
 Mutated = tuple[bytes, str]
+Mutator = Callable[[bytes, Seed, Random], Mutated]
 _ORIENTATION = 0x0112
 _SPLICED = frozenset({JPEG, PNG})
 # An IFD entry, little- and big-endian: Orientation, SHORT, count 1, a value of 1 to 8.
@@ -151,33 +153,25 @@ def icc_giant(data: bytes, seed: Seed, rng: Random) -> Mutated:
     return with_icc(data, seed, profile), f"{len(profile):,}-byte profile: {what}"
 
 
-def icc_truncated(data: bytes, seed: Seed, rng: Random) -> Mutated:
-    profile, what = profiles.truncated(profiles.for_mode(seed.mode), rng)
-    return with_icc(data, seed, profile), what
+def _own_profile_edited(edit: Callable[[bytes, Random], tuple[bytes, str]]) -> Mutator:
+    """A mutation that embeds the seed's own profile after edit has broken it."""
+
+    def mutate(data: bytes, seed: Seed, rng: Random) -> Mutated:
+        profile, what = edit(profiles.for_mode(seed.mode), rng)
+        return with_icc(data, seed, profile), what
+
+    return mutate
 
 
-def icc_bad_header(data: bytes, seed: Seed, rng: Random) -> Mutated:
-    profile, what = profiles.bad_header(profiles.for_mode(seed.mode), rng)
-    return with_icc(data, seed, profile), what
-
-
-def icc_tag_outside(data: bytes, seed: Seed, rng: Random) -> Mutated:
-    profile, what = profiles.tag_outside(profiles.for_mode(seed.mode), rng)
-    return with_icc(data, seed, profile), what
-
-
-def icc_tag_bytes(data: bytes, seed: Seed, rng: Random) -> Mutated:
-    profile, what = profiles.corrupt_tags(profiles.for_mode(seed.mode), rng)
-    return with_icc(data, seed, profile), what
+icc_truncated = _own_profile_edited(profiles.truncated)
+icc_bad_header = _own_profile_edited(profiles.bad_header)
+icc_tag_outside = _own_profile_edited(profiles.tag_outside)
+icc_tag_bytes = _own_profile_edited(profiles.corrupt_tags)
+icc_device_class = _own_profile_edited(profiles.device_class)
 
 
 def icc_without_colorants(data: bytes, seed: Seed, rng: Random) -> Mutated:
     profile, what = profiles.without_colorants()
-    return with_icc(data, seed, profile), what
-
-
-def icc_device_class(data: bytes, seed: Seed, rng: Random) -> Mutated:
-    profile, what = profiles.device_class(profiles.for_mode(seed.mode), rng)
     return with_icc(data, seed, profile), what
 
 
