@@ -1,0 +1,86 @@
+"""glibc's malloc, told to keep the memory one image freed for the next, not to hand it back.
+
+glibc serves a request above its mmap threshold (128 KB at start, raised to the size of each
+mapped block freed, up to 32 MB) with a fresh mapping, and gives the top of its heap back to the
+kernel when more than its trim threshold (twice the mmap threshold) lies free there. A
+thumbnail's buffers are megabytes (the 1/2 draft of a 12 MP JPEG is 12 MB, its packed copy for
+libvips 9) and all are freed when the image is done, so the next invocation maps them afresh and
+the kernel faults in and zeroes every page again: ~5,900 minor faults (23 MB) for three boxes of
+a 12 MP JPEG, and 20-25% of the time of a warm worker on this machine (a Firecracker microVM, as
+Lambda's are: a fault costs ~2 us). With the mmap threshold fixed at its ceiling and the trim
+threshold above what one invocation frees, the pages stay mapped and the next image reuses them.
+
+The cost is resident memory: the process keeps up to TRIM_THRESHOLD of freed heap between
+invocations, which the function's memory size pays for anyway. The memory budget (budget.py)
+counts the runtime and the image, not these pages; an image reuses them first, but its buffers
+over 32 MB (a very large image's) are mapped afresh beside them. So an image whose estimate
+comes within TRIM_THRESHOLD of the budget has them handed back first (release_freed_memory).
+
+Called once, at cold start (app.py). Only on glibc (Lambda's runtimes); elsewhere (macOS, musl)
+nothing changes. A deployer's own thresholds (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_,
+MALLOC_TOP_PAD_, or the same in GLIBC_TUNABLES) take precedence: then nothing is set here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+
+# mallopt's parameters (malloc.h)
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 32 * 1024 * 1024  # the most glibc accepts on 64-bit (HEAP_MAX_SIZE / 2)
+# Above the most one of the benchmark's paths frees (three boxes of a 24 MP JPEG: 46 MB).
+TRIM_THRESHOLD = 64 * 1024 * 1024
+_DEPLOYER_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
+_DEPLOYER_TUNABLES = (
+    "glibc.malloc.mmap_threshold",
+    "glibc.malloc.trim_threshold",
+    "glibc.malloc.top_pad",
+)
+
+
+_kept = False  # whether this process keeps freed memory (keep_freed_memory took)
+
+
+def keep_freed_memory(environ: Mapping[str, str] = os.environ) -> bool:
+    """Fix glibc's mmap and trim thresholds as above. True if glibc took both."""
+    global _kept
+    if set_by_deployer(environ) or not _on_glibc():
+        return False
+    import ctypes  # ~1.6 ms, and only where it can be used
+
+    mallopt = ctypes.CDLL(None).mallopt  # the process's own symbols: glibc's
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    _kept = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
+        mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    )
+    return _kept
+
+
+def release_freed_memory() -> bool:
+    """Hand the freed pages kept for reuse back to the kernel (malloc_trim), as glibc would have
+    by itself. True if any went back."""
+    if not _kept:
+        return False
+    import ctypes
+
+    return bool(ctypes.CDLL(None).malloc_trim(0))
+
+
+def set_by_deployer(environ: Mapping[str, str]) -> bool:
+    """Whether the environment already tunes malloc's thresholds, which glibc read at start."""
+    tunables = environ.get("GLIBC_TUNABLES", "")
+    return any(name in environ for name in _DEPLOYER_VARIABLES) or any(
+        name in tunables for name in _DEPLOYER_TUNABLES
+    )
+
+
+def _on_glibc() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return os.confstr("CS_GNU_LIBC_VERSION") is not None  # None or ValueError elsewhere (musl)
+    except (ValueError, OSError):
+        return False

@@ -1,0 +1,87 @@
+"""The allocator's settings: the handler's cold start keeps freed memory mapped for the next
+image, on glibc, unless the deployer tuned malloc's thresholds already."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+
+import pytest
+
+from create_thumbnail.allocator import keep_freed_memory, set_by_deployer
+
+_ON_GLIBC = platform.libc_ver()[0] == "glibc"
+
+# Three 10 MB buffers, held together and freed, as an image's decode, copy and encodes are; then
+# again, counting the minor page faults the second time: each is a page the kernel had to map and
+# zero because the first round's memory was handed back.
+_PROBE = """
+import resource, sys
+if sys.argv[1] != "plain":
+    import create_thumbnail.app
+def faults_of_one_round():
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    held = [bytearray(10 * 2**20) for _ in range(3)]
+    del held
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+faults_of_one_round()
+if sys.argv[1] == "released":
+    from create_thumbnail.allocator import release_freed_memory
+    def faults_of_one_round(unreleased=faults_of_one_round):
+        release_freed_memory()
+        return unreleased()
+print(max(faults_of_one_round() for _ in range(3)))
+"""
+_PAGES_PER_ROUND = 3 * 10 * 2**20 // 4096
+
+
+def _faults_after_warm_up(process: str, **environ: str) -> int:
+    done = subprocess.run([sys.executable, "-c", _PROBE, process], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **environ})  # fmt: skip
+    return int(done.stdout)
+
+
+@pytest.mark.skipif(not _ON_GLIBC, reason="the settings are glibc's")
+def test_the_handler_process_reuses_freed_pages():
+    assert _faults_after_warm_up("plain") > _PAGES_PER_ROUND // 2  # what glibc does by itself
+    assert _faults_after_warm_up("handler") < _PAGES_PER_ROUND // 20
+
+
+@pytest.mark.skipif(not _ON_GLIBC, reason="the settings are glibc's")
+def test_released_pages_are_faulted_in_again():
+    """What an image near the budget gets first: the kept pages go back, as glibc's own default
+    would have given them."""
+    assert _faults_after_warm_up("released") > _PAGES_PER_ROUND // 2
+
+
+@pytest.mark.skipif(not _ON_GLIBC, reason="the settings are glibc's")
+def test_a_deployers_own_threshold_is_left_in_force():
+    assert _faults_after_warm_up("handler", MALLOC_TRIM_THRESHOLD_="0") > _PAGES_PER_ROUND // 2
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"MALLOC_TRIM_THRESHOLD_": "0"},
+        {"MALLOC_MMAP_THRESHOLD_": "131072"},
+        {"MALLOC_TOP_PAD_": "0"},
+        {"GLIBC_TUNABLES": "glibc.malloc.check=0:glibc.malloc.trim_threshold=1048576"},
+    ],
+)
+def test_malloc_settings_in_the_environment_win(environ):
+    assert set_by_deployer(environ)
+    assert keep_freed_memory(environ) is False
+
+
+def test_other_tunables_do_not_count_as_settings():
+    assert not set_by_deployer(
+        {"GLIBC_TUNABLES": "glibc.malloc.arena_max=2", "MALLOC_ARENA_MAX": "2"}
+    )
+
+
+@pytest.mark.skipif(not _ON_GLIBC, reason="the settings are glibc's")
+def test_glibc_takes_the_settings():
+    assert keep_freed_memory({}) is True
+
