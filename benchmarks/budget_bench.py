@@ -5,11 +5,11 @@ refused. Prints, never asserts.
     .venv/bin/python benchmarks/budget_bench.py            # about 2 minutes
     .venv/bin/python benchmarks/budget_bench.py --quick    # 4 MP instead of 12 MP
 
-Each figure is one fresh interpreter: the image is read, the libraries imported and warmed on a
-small image, then the kernel's high-water mark is reset (/proc/self/clear_refs) and
-make_thumbnails runs once; peak = VmHWM - VmRSS before it. The estimate is budget.estimate_peak
-for the same header, boxes and orientation (the compressed bytes, which the pipeline holds too,
-are in neither figure).
+Each figure is one fresh interpreter that imports the handler (its cold start sets malloc's
+thresholds, as on Lambda): the image is read, the libraries warmed on a small image, then the
+kernel's high-water mark is reset (/proc/self/clear_refs) and make_thumbnails runs once; peak =
+VmHWM - VmRSS before it. The estimate is budget.estimate_peak for the same header, boxes and
+orientation (the compressed bytes, which the pipeline holds too, are in neither figure).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ MB = 1024 * 1024
 
 PROBE = """
 import io
+import create_thumbnail.app  # the handler's cold start: malloc's thresholds as deployed
 from PIL import Image
 from create_thumbnail.budget import Budget, Header, estimate_peak
 from create_thumbnail.config import ALL_SOURCE_FORMATS

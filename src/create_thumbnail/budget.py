@@ -64,8 +64,9 @@ _PATH_BYTES_PER_PIXEL = {
 # Decoders that hold buffers of their own beside Pillow's image, per pixel, measured at 12 MP
 # (benchmarks/budget_bench.py) as the excess over the same picture's PNG path: libwebp decodes
 # into a buffer of its own and Pillow copies it (RGB 16.2, RGBA 16.6 B/px in all); libavif keeps
-# the YUV planes (RGB 9.4, RGBA 12.1); libheif likewise (RGB 7.7).
-_DECODER_BYTES_PER_PIXEL = {"WEBP": 12.0, "AVIF": 5.3, "HEIF": 3.6}
+# the YUV planes (RGB 9.4, RGBA 12.1); libheif likewise (RGB 7.7 with glibc's own malloc
+# thresholds, 8.7 with those allocator.py sets: its freed planes stay mapped beside what follows).
+_DECODER_BYTES_PER_PIXEL = {"WEBP": 12.0, "AVIF": 5.3, "HEIF": 4.4}
 # A PNG is read by libvips (pngs.py) in strips and shrunk as it streams; what it holds grows with
 # the source's pixels and, more steeply, with its width (the strips are whole rows). Measured
 # (benchmarks/budget_bench.py) from 1000 x 1000 to 65,535 x 100 and fitted from above: bytes per
@@ -189,14 +190,18 @@ def estimate_peak(header: Header, size: tuple[int, int], boxes: Sequence[Box], t
     return math.ceil(peak + _resize_intermediate(size, boxes, header.path))
 
 
-def check_memory(estimate: int, budget: Budget, held: int) -> None:
-    """held: bytes the caller already holds for this image (the compressed data)."""
-    if budget.bytes is not None and estimate + held > budget.bytes:
+def check_memory(estimate: int, budget: Budget, held: int) -> int | None:
+    """held: bytes the caller already holds for this image (the compressed data). The bytes of
+    budget left over (None: no budget)."""
+    if budget.bytes is None:
+        return None
+    if estimate + held > budget.bytes:
         raise ImageTooLarge(
             f"decoding would take about {(estimate + held) / _MB:,.0f} MB, over the budget of "
             f"{budget.bytes / _MB:,.0f} MB (the function's memory less {RUNTIME_RESERVE_MB} MB "
             "for the runtime)"
         )
+    return budget.bytes - estimate - held
 
 
 def _resize_intermediate(size: tuple[int, int], boxes: Sequence[Box], path: str) -> float:

@@ -36,6 +36,7 @@ from io import BytesIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from create_thumbnail import allocator
 from create_thumbnail.animation import Animation, animate, within_limits
 from create_thumbnail.budget import Budget, Header, check_memory, check_scans, check_shape, estimate_peak
 from create_thumbnail.colour import to_srgb, usable_profile
@@ -244,7 +245,7 @@ def load_source(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budg
             if image.format in JPEG_FAMILY:
                 _draft(image, boxes, orientation)  # image.size is the drafted one from here on
             estimate = partial(estimate_peak, header, _decoded_size(image, boxes, orientation), boxes)
-            check_memory(estimate(orientation in _TRANSPOSING), budget, held=len(data))
+            _admit(estimate(orientation in _TRANSPOSING), budget, held=len(data))
             if image.format == PNG:
                 return _png(data, boxes, full_size, orientation)
             image.load()
@@ -252,12 +253,20 @@ def load_source(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budg
             raise ImageTooLarge(str(error)) from None
     if (late := _orientation(image, decode=True)) != orientation:  # TIFF: Pillow turned it already
         orientation = late
-        check_memory(estimate(orientation in _TRANSPOSING), budget, held=len(data))
+        _admit(estimate(orientation in _TRANSPOSING), budget, held=len(data))
     icc_profile = image.info.get("icc_profile") or None
     if orientation in _TRANSPOSING:
         image = ImageOps.exif_transpose(image)
     upright = full_size[::-1] if orientation in _SWAPPING else full_size
     return Loaded(resampling_mode(image), icc_profile, upright)
+
+
+def _admit(estimate: int, budget: Budget, held: int) -> None:
+    """Refuse an image over the budget. One that comes near it gets the pages the allocator kept
+    from earlier images handed back first: the budget does not count them (allocator.py)."""
+    left = check_memory(estimate, budget, held)
+    if left is not None and left < allocator.TRIM_THRESHOLD:
+        allocator.release_freed_memory()
 
 
 def _png(data: bytes, boxes: Sequence[Box], full_size: tuple[int, int], orientation: int) -> Loaded:

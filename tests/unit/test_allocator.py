@@ -7,10 +7,15 @@ import os
 import platform
 import subprocess
 import sys
+from io import BytesIO
 
 import pytest
+from PIL import Image
 
+from create_thumbnail import allocator, imaging
 from create_thumbnail.allocator import keep_freed_memory, set_by_deployer
+from create_thumbnail.budget import Budget, Header, estimate_peak
+from create_thumbnail.config import Box
 
 _ON_GLIBC = platform.libc_ver()[0] == "glibc"
 
@@ -85,3 +90,23 @@ def test_other_tunables_do_not_count_as_settings():
 def test_glibc_takes_the_settings():
     assert keep_freed_memory({}) is True
 
+
+def _jpeg() -> bytes:
+    buffer = BytesIO()
+    Image.linear_gradient("L").resize((1200, 900)).convert("RGB").save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("room", "released"), [(allocator.TRIM_THRESHOLD - 1, True), (allocator.TRIM_THRESHOLD, False)]
+)
+def test_an_image_near_the_budget_has_the_kept_pages_released_first(monkeypatch, room, released):
+    data, boxes = _jpeg(), [Box(1024, 1024)]
+    image = Image.open(BytesIO(data))
+    header = Header.of(image)
+    imaging._draft(image, boxes, 1)
+    estimate = estimate_peak(header, imaging._decoded_size(image, boxes, 1), boxes, False)
+    calls = []
+    monkeypatch.setattr(allocator, "release_freed_memory", lambda: calls.append(1))
+    imaging.load_source(data, boxes, 50_000_000, Budget(estimate + len(data) + room))
+    assert calls == ([1] if released else [])
