@@ -6,9 +6,10 @@ kernel when more than its trim threshold (twice the mmap threshold) lies free th
 thumbnail's buffers are megabytes (the 1/2 draft of a 12 MP JPEG is 12 MB, its packed copy for
 libvips 9) and all are freed when the image is done, so the next invocation maps them afresh and
 the kernel faults in and zeroes every page again: ~5,900 minor faults (23 MB) for three boxes of
-a 12 MP JPEG, and 20-25% of the time of a warm worker on this machine (a Firecracker microVM, as
-Lambda's are: a fault costs ~2 us). With the mmap threshold fixed at its ceiling and the trim
-threshold above what one invocation frees, the pages stay mapped and the next image reuses them.
+a 12 MP JPEG, a fault ~2 us on this machine (a Firecracker microVM, as Lambda's are). With the
+mmap threshold fixed at its ceiling and the trim threshold above what one invocation frees, the
+pages stay mapped and the next image reuses them: three boxes of a JPEG of 6 to 24 MP then took
+0.70-0.78x the time in a warm worker (docs/performance.md).
 
 The cost is resident memory: the process keeps up to TRIM_THRESHOLD of freed heap between
 invocations, which the function's memory size pays for anyway. The memory budget (budget.py)
@@ -26,6 +27,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
+from functools import cache
+from typing import Any
 
 # mallopt's parameters (malloc.h)
 _M_TRIM_THRESHOLD = -1
@@ -47,14 +50,11 @@ _kept = False  # whether this process keeps freed memory (keep_freed_memory took
 def keep_freed_memory(environ: Mapping[str, str] = os.environ) -> bool:
     """Fix glibc's mmap and trim thresholds as above. True if glibc took both."""
     global _kept
-    if set_by_deployer(environ) or not _on_glibc():
+    libc = _glibc()
+    if libc is None or set_by_deployer(environ):
         return False
-    import ctypes  # ~1.6 ms, and only where it can be used
-
-    mallopt = ctypes.CDLL(None).mallopt  # the process's own symbols: glibc's
-    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-    _kept = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
-        mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    _kept = bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
+        libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
     )
     return _kept
 
@@ -62,11 +62,8 @@ def keep_freed_memory(environ: Mapping[str, str] = os.environ) -> bool:
 def release_freed_memory() -> bool:
     """Hand the freed pages kept for reuse back to the kernel (malloc_trim), as glibc would have
     by itself. True if any went back."""
-    if not _kept:
-        return False
-    import ctypes
-
-    return bool(ctypes.CDLL(None).malloc_trim(0))
+    libc = _glibc()
+    return _kept and libc is not None and bool(libc.malloc_trim(0))
 
 
 def set_by_deployer(environ: Mapping[str, str]) -> bool:
@@ -77,10 +74,16 @@ def set_by_deployer(environ: Mapping[str, str]) -> bool:
     )
 
 
-def _on_glibc() -> bool:
+@cache
+def _glibc() -> Any | None:
+    """The process's own symbols, glibc's among them; None where it does not run on glibc."""
     if not sys.platform.startswith("linux"):
-        return False
+        return None
     try:
-        return os.confstr("CS_GNU_LIBC_VERSION") is not None  # None or ValueError elsewhere (musl)
-    except (ValueError, OSError):
-        return False
+        if os.confstr("CS_GNU_LIBC_VERSION") is None:
+            return None
+    except (ValueError, OSError):  # no such name: not glibc (musl)
+        return None
+    import ctypes  # ~1.6 ms, and only where it can be used
+
+    return ctypes.CDLL(None)
