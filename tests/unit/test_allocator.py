@@ -10,6 +10,7 @@ import sys
 from io import BytesIO
 
 import pytest
+from local_run.inputs.samples import encode
 from PIL import Image
 
 from create_thumbnail import allocator, imaging
@@ -91,17 +92,12 @@ def test_glibc_takes_the_settings():
     assert keep_freed_memory({}) is True
 
 
-def _jpeg() -> bytes:
-    buffer = BytesIO()
-    Image.linear_gradient("L").resize((1200, 900)).convert("RGB").save(buffer, "JPEG")
-    return buffer.getvalue()
-
-
 @pytest.mark.parametrize(
     ("room", "released"), [(allocator.TRIM_THRESHOLD - 1, True), (allocator.TRIM_THRESHOLD, False)]
 )
 def test_an_image_near_the_budget_has_the_kept_pages_released_first(monkeypatch, room, released):
-    data, boxes = _jpeg(), [Box(1024, 1024)]
+    data = encode(Image.linear_gradient("L").resize((1200, 900)).convert("RGB"), "JPEG")
+    boxes = [Box(1024, 1024)]
     image = Image.open(BytesIO(data))
     header = Header.of(image)
     imaging._draft(image, boxes, 1)
