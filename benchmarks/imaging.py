@@ -4,6 +4,7 @@ in time, peak memory and quality; then the function's cold start and what a thum
 
     ./scripts/bench             # ~5 minutes on a 2-core machine (installs what it needs)
     ./scripts/bench --quick     # fewer rounds: a smoke run, noisier figures
+    ./scripts/bench --floor-gap # only what each requirement adds to the floor (floor_gap.py)
 
 It prints and never asserts: every figure depends on this host (x86 here; Lambda arm64 is
 Graviton), on what else runs on it and on each library's build. Contenders are timed in rounds,
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from contenders import NAMES, unavailable
 from corpus import sources
+from floor_gap import print_gap
 from measure import CORE, loadavg, measure_memory, measure_quality, measure_speed
 from report import (
     print_cold_start,
@@ -33,7 +35,14 @@ from report import (
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds and cold starts")
+    parser.add_argument(
+        "--floor-gap", action="store_true", help="only what each requirement adds to the floor"
+    )
     options = parser.parse_args()
+    if options.floor_gap:
+        print(f"floor gap: load average {loadavg()}")
+        print_gap(sources(options.quick))
+        return 0
     names = [name for name in NAMES if not unavailable(name)]
     for name in set(NAMES) - set(names):
         print(f"{name}: left out, {unavailable(name)}", file=sys.stderr)
