@@ -36,8 +36,11 @@ class Placeholder:
 
 
 def placeholder(image: Image.Image) -> Placeholder:
-    """From a thumbnail: ~1.5 ms for a 256 px one here, most of it the two DCTs."""
-    larger = _shrunk(image.convert("RGBA"), THUMBHASH_SIDE)
+    """From a thumbnail: ~1.1 ms for a 256 px one here, most of it the two DCTs. An opaque one
+    is shrunk before it gains an alpha band, not after: the same pixels, without copying the
+    whole thumbnail to RGBA first (0.3 ms of 1.4 at 256 px)."""
+    opaque = image.mode in ("RGB", "L")
+    larger = _shrunk(image if opaque else image.convert("RGBA"), THUMBHASH_SIDE).convert("RGBA")
     smaller = _shrunk(larger, BLURHASH_SIDE)
     return Placeholder(blurhash(smaller), thumbhash(larger), dominant_color(smaller))
 

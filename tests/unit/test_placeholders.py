@@ -79,3 +79,12 @@ def test_the_three_fit_in_s3_metadata():
     metadata = placeholder(photo((256, 192), seed=5)).as_metadata()
     assert set(metadata) == {"blurhash", "thumbhash", "dominant-color"}
     assert sum(len(k) + len(v) for k, v in metadata.items()) < 200 and all(v.isascii() for v in metadata.values())
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+@pytest.mark.parametrize("size", [(256, 192), (255, 191), (3, 900), (25, 19), (1, 1)])
+def test_an_opaque_image_shrunk_first_gives_what_its_rgba_copy_gives(mode, size):
+    """placeholder() shrinks an RGB or L thumbnail before adding alpha: the strings must be
+    those of the RGBA copy it used to shrink."""
+    image = photo(size, seed=7).convert(mode) if min(size) > 2 else Image.new(mode, size, 120)
+    assert placeholder(image) == placeholder(image.convert("RGBA"))
