@@ -99,8 +99,9 @@ def measure_memory(names: list[str], corpus: list[Source], folder: Path) -> dict
     return peaks
 
 
-def ratio(timings: Timings, source: Source, sides: tuple[int, ...], other: str) -> float | None:
-    mine, theirs = timings.get((source.name, sides, "ours")), timings.get((source.name, sides, other))
+def ratio(timings: Timings, source: Source, sides: tuple[int, ...], other: str, of: str = "ours") -> float | None:
+    """of's time over other's: the median of per-round ratios."""
+    mine, theirs = timings.get((source.name, sides, of)), timings.get((source.name, sides, other))
     if not mine or not theirs:
         return None
     return med([a / b for a, b in zip(mine, theirs, strict=True)])
