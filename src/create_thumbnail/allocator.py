@@ -3,13 +3,13 @@
 glibc serves a request above its mmap threshold (128 KB at start, raised to the size of each
 mapped block freed, up to 32 MB) with a fresh mapping, and gives the top of its heap back to the
 kernel when more than its trim threshold (twice the mmap threshold) lies free there. A
-thumbnail's buffers are megabytes (the 1/2 draft of a 12 MP JPEG is 12 MB, its packed copy for
-libvips 9) and all are freed when the image is done, so the next invocation maps them afresh and
-the kernel faults in and zeroes every page again: ~5,900 minor faults (23 MB) for three boxes of
-a 12 MP JPEG, a fault ~2 us on this machine (a Firecracker microVM, as Lambda's are). With the
-mmap threshold fixed at its ceiling and the trim threshold above what one invocation frees, the
-pages stay mapped and the next image reuses them: three boxes of a JPEG of 6 to 24 MP then took
-0.70-0.78x the time in a warm worker (docs/performance.md).
+thumbnail's buffers are megabytes (the 1/2 draft of a 12 MP JPEG is 12 MB) and all are freed
+when the image is done, so the next invocation maps them afresh and the kernel faults in and
+zeroes every page again: ~5,900 minor faults (23 MB) for three boxes of a 12 MP JPEG, a fault
+~2 us on this machine (a Firecracker microVM, as Lambda's are). With the mmap threshold fixed at
+its ceiling and the trim threshold above what one invocation frees, the pages stay mapped and
+the next image reuses them: three boxes of a JPEG of 6 to 24 MP then took 0.70-0.78x the time in
+a warm worker (docs/performance.md).
 
 The cost is resident memory: the process keeps up to TRIM_THRESHOLD of freed heap between
 invocations, which the function's memory size pays for anyway. The memory budget (budget.py)
@@ -20,6 +20,8 @@ comes within TRIM_THRESHOLD of the budget has them handed back first (release_fr
 Called once, at cold start (app.py). Only on glibc (Lambda's runtimes); elsewhere (macOS, musl)
 nothing changes. A deployer's own thresholds (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_,
 MALLOC_TOP_PAD_, or the same in GLIBC_TUNABLES) take precedence: then nothing is set here.
+
+Pillow's blocks are sized here too (one_block_per_image), for any C library.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 32 * 1024 * 1024  # the most glibc accepts on 64-bit (HEAP_MAX_SIZE / 2)
 # Above the most one of the benchmark's paths frees (three boxes of a 24 MP JPEG: 46 MB).
 TRIM_THRESHOLD = 64 * 1024 * 1024
+# Just under the mmap threshold, with room for malloc's header and Pillow's alignment.
+PILLOW_BLOCK_SIZE = MMAP_THRESHOLD - 1024 * 1024
 _DEPLOYER_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
 _DEPLOYER_TUNABLES = (
     "glibc.malloc.mmap_threshold",
@@ -57,6 +61,21 @@ def keep_freed_memory(environ: Mapping[str, str] = os.environ) -> bool:
         libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
     )
     return _kept
+
+
+def one_block_per_image(environ: Mapping[str, str] = os.environ) -> bool:
+    """Pillow stores an image in blocks of up to 16 MB, so the 1/2 draft of a 24 MP JPEG (24 MB
+    as RGBX) lies in two pieces, which libvips cannot read in place (arrow.py): it gets a packed
+    copy instead, 18 MB more at the peak. Blocks of up to PILLOW_BLOCK_SIZE keep an image of up
+    to 31 MB (7.8 MP) in one piece, and each block still under the mmap threshold, on the heap
+    whose pages are kept. True if set; a deployer's PILLOW_BLOCK_SIZE, which Pillow read at
+    import, wins."""
+    if "PILLOW_BLOCK_SIZE" in environ:
+        return False
+    from PIL import Image
+
+    Image.core.set_block_size(PILLOW_BLOCK_SIZE)
+    return True
 
 
 def release_freed_memory() -> bool:

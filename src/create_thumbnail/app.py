@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from create_thumbnail.allocator import keep_freed_memory
+from create_thumbnail.allocator import keep_freed_memory, one_block_per_image
 from create_thumbnail.completion import EventBridgePublisher, completion_entries, events_client
 from create_thumbnail.config import Settings
 from create_thumbnail.errors import ConfigError, InvalidEvent, RetryableRecordsFailed
@@ -20,6 +20,7 @@ from create_thumbnail.storage import S3Storage, s3_client
 
 logger = Logger()  # service name from POWERTOOLS_SERVICE_NAME, set in template.yaml
 keep_freed_memory()  # before any image: each invocation reuses the last one's pages (allocator.py)
+one_block_per_image()  # so libvips reads a decode in place (arrow.py)
 
 
 @cache

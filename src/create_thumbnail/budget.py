@@ -207,7 +207,9 @@ def check_memory(estimate: int, budget: Budget, held: int) -> int | None:
 def _resize_intermediate(size: tuple[int, int], boxes: Sequence[Box], path: str) -> float:
     """Pillow resizes the largest box in two passes after an integer reduce() (reducing_gap 3):
     the reduced copy, then a horizontal pass of the target's width by the reduced height. An RGB
-    image libvips resamples (renditions.py) crosses as packed RGB instead, and comes back so."""
+    image libvips resamples (renditions.py) is read in place where Pillow lends it (arrow.py),
+    else crosses as packed RGB, and comes back packed: the copy is counted either way, since a
+    decode larger than Pillow's blocks (allocator.py) still makes it."""
     width, height = size
     largest = max(boxes, key=lambda box: box.width * box.height)
     scale = min(largest.width / width, largest.height / height, 1)

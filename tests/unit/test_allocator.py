@@ -106,3 +106,29 @@ def test_an_image_near_the_budget_has_the_kept_pages_released_first(monkeypatch,
     monkeypatch.setattr(allocator, "release_freed_memory", lambda: calls.append(1))
     imaging.load_source(data, boxes, 50_000_000, Budget(estimate + len(data) + room))
     assert calls == ([1] if released else [])
+
+
+_BLOCK_PROBE = """
+from PIL import Image
+import create_thumbnail.app
+from create_thumbnail.arrow import borrow_rgbx
+print(Image.core.get_block_size(), borrow_rgbx(Image.new("RGB", (3000, 2000))) is not None)
+"""
+
+
+def _handler_blocks(**environ: str) -> tuple[int, bool]:
+    done = subprocess.run([sys.executable, "-c", _BLOCK_PROBE], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **environ})  # fmt: skip
+    size, lent = done.stdout.split()
+    return int(size), lent == "True"
+
+
+def test_the_handler_keeps_a_24_mb_decode_in_one_block_below_the_mmap_threshold():
+    """The 1/2 draft of a 24 MP JPEG (3000x2000 RGBX, 24 MB): one block, so libvips reads it in
+    place, and under the mmap threshold, so its pages are among those kept."""
+    assert allocator.PILLOW_BLOCK_SIZE < allocator.MMAP_THRESHOLD
+    assert _handler_blocks() == (allocator.PILLOW_BLOCK_SIZE, True)
+
+
+def test_a_deployers_pillow_block_size_is_left_in_force():
+    assert _handler_blocks(PILLOW_BLOCK_SIZE="16m") == (16 * 2**20, False)

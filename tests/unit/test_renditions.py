@@ -7,12 +7,13 @@ import math
 import os
 import subprocess
 import sys
+import tracemalloc
 
 import pytest
 from local_run.inputs.samples import photo, textured
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
-from create_thumbnail import renditions
+from create_thumbnail import libvips, renditions
 from create_thumbnail.config import COVER, Box
 from create_thumbnail.libvips import resample_rgb
 from create_thumbnail.renditions import fit, resampled_by_libvips, resize_all
@@ -108,6 +109,28 @@ def test_only_large_rgb_fit_renditions_go_to_libvips(monkeypatch):
 def test_resample_rgb_refuses_other_modes():
     with pytest.raises(ValueError, match="RGB, not RGBA"):
         resample_rgb(Image.new("RGBA", (10, 10)), (5, 5))
+
+
+def test_lent_and_copied_pixels_resample_alike(monkeypatch):
+    """libvips reads Pillow's RGBX in place where Pillow lends it (arrow.py), else a packed RGB
+    copy: the same bytes come back either way."""
+    image = photo((2000, 1500), seed=3)
+    lent = resample_rgb(image, (1024, 768))
+    monkeypatch.setattr(libvips, "borrow_rgbx", lambda image: None)
+    assert lent.tobytes() == resample_rgb(image, (1024, 768)).tobytes()
+
+
+def test_a_lent_image_is_not_copied_for_libvips():
+    """The packed copy would be 3 bytes a pixel (9 MB here); what Python allocates is the
+    resampled image coming back (2.4 MB)."""
+    image = photo((2000, 1500), seed=3)
+    tracemalloc.start()
+    try:
+        resample_rgb(image, (1024, 768))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * 2000 * 1500 / 2
 
 
 def test_libvips_is_loaded_by_the_first_large_resample_not_at_cold_start():
