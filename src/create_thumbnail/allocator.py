@@ -69,12 +69,13 @@ def one_block_per_image(environ: Mapping[str, str] = os.environ) -> bool:
     copy instead, 18 MB more at the peak. Blocks of up to PILLOW_BLOCK_SIZE keep an image of up
     to 31 MB (7.8 MP) in one piece, and each block still under the mmap threshold, on the heap
     whose pages are kept. True if set; a deployer's PILLOW_BLOCK_SIZE, which Pillow read at
-    import, wins."""
-    if "PILLOW_BLOCK_SIZE" in environ:
-        return False
+    import, wins, and a Pillow without the setting keeps its own blocks (arrow.py copies)."""
     from PIL import Image
 
-    Image.core.set_block_size(PILLOW_BLOCK_SIZE)
+    set_block_size = getattr(Image.core, "set_block_size", None)
+    if "PILLOW_BLOCK_SIZE" in environ or set_block_size is None:
+        return False
+    set_block_size(PILLOW_BLOCK_SIZE)
     return True
 
 
