@@ -25,21 +25,17 @@ class ImageTooLarge(PermanentError):
     """Too many pixels or bytes to decode safely within the function's memory."""
 
 
-class SourceMissing(PermanentError):
-    """The object was deleted before we read it; its delete event says the rest."""
-
-
-class VersionMissing(SourceMissing):
-    """S3 knows no such version of the object: one deleted since the event, or one made up by
-    hand (test events from the Go and Rust runtimes carry versionId "version")."""
-
-
 class RecursionRefused(PermanentError):
     """The event came from the destination bucket: writing there would re-trigger us."""
 
 
 class DestinationKeyTooLong(PermanentError):
     """The size prefix pushes the key past S3's 1024-byte limit."""
+
+
+class SharedDestination(PermanentError):
+    """The destination already holds the thumbnails of the same key in another source bucket:
+    two buckets feed one destination, and their keys would overwrite each other's."""
 
 
 class InvalidRecord(PermanentError):
@@ -59,6 +55,12 @@ class DeadlineExceeded(TransientError):
     retry rather than cut off half-way by Lambda's timeout."""
 
 
+class WriteConflict(TransientError):
+    """A conditional write or delete found the object changed since it was read: another
+    invocation is reconciling the same key. The lifecycle starts over; only when it keeps
+    happening does the record fail, to be retried."""
+
+
 class StorageAccessDenied(TransientError):
     """S3 said 403. With s3:ListBucket granted this is the deployment (a policy, a KMS key),
     not a missing object, so the event must survive to be retried once the policy is fixed."""
@@ -75,7 +77,7 @@ class InvalidEvent(ValueError):
 class RetryableRecordsFailed(Exception):
     """Raised after every record was tried, when some failed transiently: Lambda's async
     retries, then the failure destination, get the whole event again. Records that succeeded
-    cost one HeadObject each on the retry: their thumbnails already record the source ETag."""
+    cost a GetObject and a HeadObject per thumbnail on the retry: they are found up to date."""
 
     def __init__(self, failures: list[tuple[str, str, TransientError]]) -> None:
         self.failures = failures

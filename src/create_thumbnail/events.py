@@ -8,7 +8,7 @@ and '%2B' a plus, so they get unquote_plus. EventBridge keys are taken as they a
 payloads show ':' unencoded, and AWS's guidance-for-medialake-on-aws PR #21 fixed a literal '+'
 that decoding had turned into a space), but LocalStack's S3 percent-encodes them ('a%20b.jpg'),
 so a key holding %XX escapes also carries its percent-decoded spelling (unquote: '+' stays a
-plus), which the pipeline reads when the literal key does not exist. A record that is not about
+plus), and both keys are reconciled. A record that is not about
 an object's creation or removal (s3:TestEvent, a restore, a tagging change) is a Skip, and one
 that cannot be read is Unreadable: neither is ever a KeyError.
 """
@@ -28,21 +28,6 @@ S3_EVENT_SOURCE = "aws:s3"
 TEST_EVENT = "s3:TestEvent"
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _HEX = re.compile(r"^[0-9A-Fa-f]+$")
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectRef:
-    """One source object, key already decoded, and what the event claims about its bytes (etag,
-    size): the duplicate check compares those claims with what earlier thumbnails recorded."""
-
-    bucket: str
-    key: str
-    etag: str | None = None
-    version_id: str | None = None
-    size: int | None = None
-    sequencer: str | None = None  # orders events on one key; Batch Operations sends none
-    # EventBridge only: the key percent-decoded, for when the literal key does not exist.
-    decoded_key: str | None = None
 
 
 def is_test_event(event: Mapping[str, Any]) -> bool:
@@ -75,8 +60,10 @@ _REMOVALS = ("ObjectRemoved:", "LifecycleExpiration:")
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """An object created or removed, key decoded. receipt names the SQS message, SNS message,
-    EventBridge event or Batch Operations task it came in, so a reply can point at it."""
+    """An object created or removed, key decoded. What the event claims about the object (ETag,
+    size, version, sequencer) is kept for the log, never acted on: the function reads the key
+    as it is now. receipt names the SQS message, SNS message, EventBridge event or Batch
+    Operations task it came in, so a reply can point at it."""
 
     bucket: str
     key: str
@@ -87,12 +74,12 @@ class Change:
     sequencer: str | None = None
     origin: str = "s3"
     receipt: str | None = None
-    decoded_key: str | None = None  # see ObjectRef
+    decoded_key: str | None = None  # EventBridge only: the key percent-decoded
 
-    def ref(self) -> ObjectRef:
-        return ObjectRef(
-            self.bucket, self.key, self.etag, self.version_id, self.size, self.sequencer, self.decoded_key
-        )
+    def spellings(self) -> tuple[str, ...]:
+        """The keys this change may be about: the key as carried and, for an EventBridge key
+        with %XX escapes, the key percent-decoded (LocalStack encodes keys, AWS does not)."""
+        return (self.key,) if self.decoded_key is None else (self.key, self.decoded_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,12 +253,3 @@ def _batch_task(task: Any) -> Item:
     except (KeyError, TypeError, IndexError, AttributeError):
         return Unreadable("Batch Operations task lacks s3Bucket/s3BucketArn or s3Key", receipt)
     return Change(bucket, key, version_id=task.get("s3VersionId") or None, origin="batch", receipt=receipt)
-
-
-def sequencer_after(a: str | None, b: str | None) -> bool:
-    """Whether sequencer a marks a later event on the same key than b. S3's rule: left-pad the
-    shorter hex string with zeros, then compare. Unknown on either side: not after."""
-    if not a or not b:
-        return False
-    width = max(len(a), len(b))
-    return a.upper().rjust(width, "0") > b.upper().rjust(width, "0")

@@ -36,15 +36,15 @@ def publish(report: Report, namespace: str = NAMESPACE, undelivered_events: int 
         totals.add_metric("CompletionEventsFailed", MetricUnit.Count, undelivered_events)
     breakdown: Counter[tuple[str, str, str]] = Counter()
     for outcome in report.outcomes:
+        if outcome.removed:  # a removal's, or those of a version replaced by one that failed
+            totals.add_metric("ThumbnailsRemoved", MetricUnit.Count, len(outcome.removed))
         if outcome.status == "created":
             totals.add_metric("ThumbnailsCreated", MetricUnit.Count, len(outcome.thumbnails))
             totals.add_metric("SourceBytes", MetricUnit.Bytes, outcome.source_bytes or 0)
             totals.add_metric("ProcessingTime", MetricUnit.Milliseconds, round(outcome.ms, 1))
         elif outcome.status == "duplicate":
             totals.add_metric("Duplicates", MetricUnit.Count, 1)
-        elif outcome.status == "removed":
-            totals.add_metric("ThumbnailsRemoved", MetricUnit.Count, len(outcome.removed))
-        else:
+        elif outcome.status != "removed":
             metric, dimension = BY_REASON[outcome.status]
             breakdown[(metric, dimension, _why(outcome.error, outcome.reason))] += 1
     if totals.metric_set:

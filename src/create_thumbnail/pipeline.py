@@ -1,27 +1,22 @@
-"""One event through naming, storage and imaging -> a report of what happened per record.
+"""One event -> a report of what happened per record, in the invoking service's terms.
 
 Whatever envelope the event came in (S3 direct, SNS, SQS, EventBridge, Batch Operations), each
-object change is handled alike: a creation makes thumbnails, a removal deletes them. Events
-arrive out of order, so thumbnails record the S3 sequencer of the event that made them: a
-creation older than the thumbnails already there is stale, and a removal older than them leaves
-them alone. The report answers in the envelope's own terms (Report.reply).
+record names a key, and the key is reconciled (lifecycle.py): its thumbnails are made to match
+what the key holds now, whatever the record says happened. The report answers in the envelope's
+own terms (Report.reply).
 
 Every record is attempted. A permanent problem with one object is logged and counted and does
 not stop the others; transient ones are collected in the report, and the handler raises once all
 records are done, so that Lambda retries the event. A record is not started when too little of
-the invocation's time is left (DeadlineExceeded, transient), nor made again when its thumbnails
-already record the same source bytes (a duplicate: one HeadObject per box, no GET, no decode).
-All thumbnails of an object are made before the first write, so a decoding error writes nothing.
+the invocation's time is left (DeadlineExceeded, transient).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
-from functools import partial
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
@@ -29,40 +24,11 @@ from aws_lambda_powertools import Logger
 from create_thumbnail.budget import Budget
 from create_thumbnail.config import Rule, Settings
 from create_thumbnail.crop import parse_focal_point
-from create_thumbnail.errors import (
-    DeadlineExceeded,
-    ImageTooLarge,
-    InvalidRecord,
-    PermanentError,
-    RecursionRefused,
-    SourceMissing,
-    ThumbnailError,
-    TransientError,
-    VersionMissing,
-)
-from create_thumbnail.events import (
-    Change,
-    Item,
-    Kind,
-    ObjectRef,
-    Skip,
-    Unreadable,
-    parse_event,
-    sequencer_after,
-)
-from create_thumbnail.imaging import make_renditions
-from create_thumbnail.manifest import CONTENT_TYPE as MANIFEST_TYPE
-from create_thumbnail.manifest import build_manifest, manifest_key
-from create_thumbnail.naming import (
-    destination_key,
-    destination_key_candidates,
-    expected_keys,
-    identity_metadata,
-    same_identity,
-    skip_reason,
-    thumbnail_metadata,
-)
-from create_thumbnail.storage import SourceObject, Storage
+from create_thumbnail.errors import InvalidRecord, PermanentError, RecursionRefused, ThumbnailError, TransientError
+from create_thumbnail.events import Change, Item, Kind, Skip, Unreadable, parse_event
+from create_thumbnail.imaging import Rendered, make_renditions
+from create_thumbnail.lifecycle import Destination, Renderer, Result, reconcile
+from create_thumbnail.storage import Storage
 
 logger = Logger(child=True)
 
@@ -73,7 +39,9 @@ _RESULT_CODES = {"failed": "PermanentFailure", "retryable": "TemporaryFailure"}
 
 
 @dataclass(frozen=True, slots=True)
-class Written:
+class Made:
+    """A thumbnail written, as the reply and the log describe it."""
+
     key: str
     width: int
     height: int
@@ -88,7 +56,7 @@ class Outcome:
     status: Status
     reason: str | None = None
     source_bytes: int | None = None
-    thumbnails: tuple[Written, ...] = ()
+    thumbnails: tuple[Made, ...] = ()
     ms: float = 0.0
     error: ThumbnailError | None = field(default=None, repr=False)
     receipt: str | None = None  # the SQS message, SNS message or Batch Operations task
@@ -176,14 +144,15 @@ def handle_event(
     """
     parsed = parse_event(event)
     report = Report(kind=parsed.kind, invocation=parsed.invocation)
+    destination = Destination(settings, storage, renderer(settings), deadline)
     for index, item in enumerate(parsed.items):
-        outcome = _attempt(item, settings, storage, deadline)
+        outcome = _attempt(item, destination)
         _log(index, outcome, settings)
         report.outcomes.append(outcome)
     return report
 
 
-def _attempt(item: Item, settings: Settings, storage: Storage, deadline: float) -> Outcome:
+def _attempt(item: Item, destination: Destination) -> Outcome:
     started = time.perf_counter()
     receipt = item.receipt
     bucket = getattr(item, "bucket", None)
@@ -193,17 +162,33 @@ def _attempt(item: Item, settings: Settings, storage: Storage, deadline: float) 
             return Outcome(bucket, key, "skipped", item.reason, ms=_ms(started), receipt=receipt)
         if isinstance(item, Unreadable):
             raise InvalidRecord(item.reason)
-        _refuse_destination(item, settings)
-        if item.removed:
-            return remove_thumbnails(item, settings, storage, started)
-        outcome = thumbnail_object(item.ref(), settings, storage, started, deadline)
-        return replace(outcome, receipt=receipt)
+        _refuse_destination(item, destination.settings)
+        key, result = _reconcile(item, destination)
+        return _outcome(item.bucket, key, result, started, receipt)
     except PermanentError as error:
         reason = f"{type(error).__name__}: {error}"
         return Outcome(bucket, key, "failed", reason, ms=_ms(started), error=error, receipt=receipt)
     except TransientError as error:
         reason = f"{type(error).__name__}: {error}"
         return Outcome(bucket, key, "retryable", reason, ms=_ms(started), error=error, receipt=receipt)
+
+
+def _reconcile(change: Change, destination: Destination) -> tuple[str, Result]:
+    """Every spelling of the key the change may be about (an EventBridge key with %XX escapes
+    is also tried percent-decoded): reconciling a key that did not change does nothing, so
+    a hint at the wrong one is harmless. The reply names the one where something was done."""
+    results = [(key, reconcile(change.bucket, key, destination)) for key in change.spellings()]
+    return next(((key, result) for key, result in results if result.status != "skipped"), results[0])
+
+
+def _outcome(bucket: str, key: str, result: Result, started: float, receipt: str | None) -> Outcome:
+    made = tuple(Made(w.key, w.thumbnail.width, w.thumbnail.height, len(w.thumbnail.data), w.thumbnail.content_type)
+                 for w in result.written)  # fmt: skip
+    return Outcome(
+        bucket, key, result.status, result.reason, result.source.size if result.source else None, made,
+        _ms(started), error=result.error, receipt=receipt, removed=result.removed, warnings=result.warnings,
+        manifest=result.manifest, manifest_key=result.manifest_key,
+    )  # fmt: skip
 
 
 def _refuse_destination(change: Change, settings: Settings) -> None:
@@ -214,146 +199,28 @@ def _refuse_destination(change: Change, settings: Settings) -> None:
         )
 
 
-def remove_thumbnails(change: Change, settings: Settings, storage: Storage, started: float) -> Outcome:
-    """Deletes every thumbnail of the key, except those a later upload made. A key with two
-    spellings (EventBridge, percent-escapes) is looked up as carried first, as reads are."""
-    reason = skip_reason(change.ref(), settings.source_formats)
-    if reason:  # no thumbnails were ever made for it: nothing to look up
-        return Outcome(change.bucket, change.key, "skipped", f"{reason}: no thumbnails", ms=_ms(started), receipt=change.receipt)
-    for ref in spellings(change.ref()):
-        removed, newer = _remove_older(ref, settings, storage)
-        if removed or newer:
-            break
-    done = partial(Outcome, change.bucket, ref.key, receipt=change.receipt)
-    if removed:
-        return done("removed", None, removed=tuple(removed), ms=_ms(started))
-    reason = "thumbnails are from a later upload: kept" if newer else "no thumbnails to remove"
-    return done("skipped", reason, ms=_ms(started))
+def renderer(settings: Settings) -> Renderer:
+    """The imaging path with the function's limits: pixel cap, memory budget, source formats."""
+
+    def render(data: bytes, rule: Rule, focal_point: str | None) -> tuple[Rendered, list[str]]:
+        warnings: list[str] = []
+        rendered = make_renditions(
+            data, rule.sizes, settings.max_source_pixels, rule.encoding, warnings.append,
+            Budget.for_memory(settings.memory_mb), gravity=rule.gravity,
+            focal_point=_focal_point(focal_point, warnings), source_formats=settings.source_formats,
+        )  # fmt: skip
+        return rendered, warnings
+
+    return render
 
 
-def _remove_older(ref: ObjectRef, settings: Settings, storage: Storage) -> tuple[list[str], list[str]]:
-    """(keys deleted, keys kept because a later event made them): thumbnails, then the manifest."""
-    removed, newer = [], []
-    rule = settings.rule_for(ref.key)
-    candidates = [key for box in rule.sizes for key in sorted(destination_key_candidates(ref.key, box, rule, settings.source_formats))]
-    for key in candidates + ([manifest_key(ref.key)] if settings.manifest else []):
-        stored = storage.metadata(settings.destination_bucket, key)
-        if stored is None:
-            continue
-        if sequencer_after(stored.get("source-sequencer"), ref.sequencer):
-            newer.append(key)
-            continue
-        storage.delete(settings.destination_bucket, key)
-        removed.append(key)
-    return removed, newer
-
-
-def spellings(ref: ObjectRef) -> list[ObjectRef]:
-    """The key as the event carries it and, for an EventBridge key with %XX escapes, the key
-    percent-decoded: tried in that order, the second only when the first does not exist."""
-    if not ref.decoded_key:
-        return [ref]
-    return [replace(ref, decoded_key=None), replace(ref, key=ref.decoded_key, decoded_key=None)]
-
-
-def thumbnail_object(
-    ref: ObjectRef, settings: Settings, storage: Storage, started: float, deadline: float = math.inf
-) -> Outcome:
-    *literal, last = spellings(ref)
-    for spelling in literal:
-        try:
-            return _thumbnail_key(spelling, settings, storage, started, deadline)
-        except SourceMissing as missing:
-            logger.info("no object under the key as carried: trying it percent-decoded", extra={
-                "bucket": ref.bucket, "key": spelling.key, "decoded_key": last.key, "reason": str(missing),
-            })  # fmt: skip
-    return _thumbnail_key(last, settings, storage, started, deadline)
-
-
-def _thumbnail_key(
-    ref: ObjectRef, settings: Settings, storage: Storage, started: float, deadline: float
-) -> Outcome:
-    reason = skip_reason(ref, settings.source_formats)
-    if reason:
-        return Outcome(ref.bucket, ref.key, "skipped", reason, ref.size, ms=_ms(started))
-    rule = settings.rule_for(ref.key)
-    if ref.size is not None and ref.size > settings.max_source_bytes:
-        raise ImageTooLarge(f"object is {ref.size:,} bytes, over the limit of {settings.max_source_bytes:,}")
-    _check_time_left(deadline, settings.deadline_margin_ms)
-    existing = _existing(ref, rule, settings, storage)
-    if existing == "duplicate":
-        reason = "thumbnails already made from these bytes with these settings"
-        return Outcome(ref.bucket, ref.key, "duplicate", reason, ms=_ms(started))
-    if existing == "stale":
-        reason = "a later upload's thumbnails are already there (sequencer): event is stale"
-        return Outcome(ref.bucket, ref.key, "skipped", reason, ms=_ms(started))
-    read, source = read_source(ref, settings, storage)
-    data = source.data
-    if not data:
-        return Outcome(ref.bucket, ref.key, "skipped", "empty object (0 bytes)", 0, ms=_ms(started))
-    warnings: list[str] = []
-    rendered = make_renditions(
-        data, rule.sizes, settings.max_source_pixels, rule.encoding, warnings.append, Budget.for_memory(settings.memory_mb),
-        gravity=rule.gravity, focal_point=_focal_point(source.metadata, warnings), source_formats=settings.source_formats,
-    )  # fmt: skip
-    keyed = [(destination_key(ref.key, t.box, t.extensions), t) for t in rendered.thumbnails]
-    for key, thumbnail in keyed:  # every key is known before the first write: a long key writes nothing
-        metadata = {**thumbnail_metadata(read, thumbnail.box, rule), **rendered.placeholder.as_metadata()}
-        storage.write(settings.destination_bucket, key, thumbnail.data, thumbnail.content_type, metadata)
-    manifest = build_manifest(read, rendered, keyed, rule)  # also the completion event's detail
-    written_to = _write_manifest(read, manifest, rule, settings, storage) if settings.manifest else None
-    written = tuple(Written(key, t.width, t.height, len(t.data), t.content_type) for key, t in keyed)
-    return Outcome(ref.bucket, ref.key, "created", None, len(data), written, _ms(started),
-                   warnings=tuple(warnings), manifest=manifest, manifest_key=written_to)  # fmt: skip
-
-
-def _write_manifest(read: ObjectRef, manifest: dict[str, Any], rule: Rule, settings: Settings, storage: Storage) -> str:
-    """After the thumbnails: a manifest names only what is there. Its metadata is the
-    thumbnails' identity, so the duplicate and sequencer rules treat it as one of them."""
-    key = manifest_key(read.key)
-    body = json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    storage.write(settings.destination_bucket, key, body, MANIFEST_TYPE, identity_metadata(read, rule))
-    return key
-
-
-def _focal_point(metadata: Mapping[str, str], warnings: list[str]) -> tuple[float, float] | None:
+def _focal_point(value: str | None, warnings: list[str]) -> tuple[float, float] | None:
     """x-amz-meta-focal-point, 'X,Y' in fractions of the upright image, as a CMS sets it at
     upload; one that does not parse is a warning, and the gravity decides instead."""
-    value = metadata.get("focal-point")
     point = parse_focal_point(value)
     if value is not None and point is None:
         warnings.append(f"x-amz-meta-focal-point {value!r} is not 'X,Y' with both from 0 to 1: ignored")
     return point
-
-
-def read_source(ref: ObjectRef, settings: Settings, storage: Storage) -> tuple[ObjectRef, SourceObject]:
-    """The object's bytes, and ref corrected to describe exactly them, for the thumbnails'
-    metadata: the ETag, version and size read, not those the event claims. A console test
-    event's claims are made up; an object overwritten since its event is read as it is now,
-    and the newer upload's own, later event makes its thumbnails again.
-
-    The event's sequencer is kept only when the event's ETag is that of the bytes read: only
-    then does it date them. A test event's made-up sequencer (the console's 0A1B2C3D4E5F678901
-    sorts after every real one) would otherwise make every later real upload of the key look
-    stale. A version S3 does not know (deleted since, or made up in a sample event) is a
-    WARNING, and the object as it is now is read instead, as for an unversioned bucket.
-    """
-    try:
-        source = storage.read(ref, settings.max_source_bytes)
-    except VersionMissing as missing:
-        logger.warning("version not found: reading the object as it is now", extra={
-            "bucket": ref.bucket, "key": ref.key, "version_id": ref.version_id, "reason": str(missing),
-        })  # fmt: skip
-        source = storage.read(replace(ref, version_id=None), settings.max_source_bytes)
-    dated = ref.etag is not None and ref.etag.strip('"') == source.etag
-    read = replace(
-        ref,
-        etag=source.etag,
-        version_id=source.version_id,
-        size=len(source.data),
-        sequencer=ref.sequencer if dated else None,
-    )
-    return read, source
 
 
 def _result_string(outcome: Outcome) -> str:
@@ -363,42 +230,6 @@ def _result_string(outcome: Outcome) -> str:
     else:
         text = f"{outcome.status}: {outcome.reason or ''}".rstrip(": ")
     return text[:1000]
-
-
-def _check_time_left(deadline: float, margin_ms: int) -> None:
-    left_ms = (deadline - time.monotonic()) * 1000
-    if left_ms < margin_ms:
-        raise DeadlineExceeded(
-            f"{max(left_ms, 0):,.0f} ms of the invocation left, under DEADLINE_MARGIN_MS "
-            f"({margin_ms:,}): not started, left for the retry"
-        )
-
-
-def _existing(ref: ObjectRef, rule: Rule, settings: Settings, storage: Storage) -> Literal["duplicate", "stale"] | None:
-    """What the thumbnails already there say about this event.
-
-    'stale': a thumbnail records a later event on this key (S3 sequencer), so this one must not
-    overwrite it. 'duplicate': every thumbnail records exactly what this event would write
-    (source ETag, size, version, sequencer, the rule's digest): nothing to do. Costs one
-    HeadObject per thumbnail, last-written first (the one an interrupted attempt lacks), so a
-    fresh upload costs one. Keys are predicted from the key's extension, since the bytes are not read
-    yet: a PNG named .jpg is simply made again. Without an ETag nothing proves which bytes a
-    thumbnail came from, so nothing is a duplicate.
-    """
-    if not (ref.etag or ref.sequencer):
-        return None  # nothing to compare a thumbnail with: no HeadObject
-    expected = [(key, thumbnail_metadata(ref, box, rule)) for box, key in expected_keys(ref.key, rule, settings.source_formats)]
-    if settings.manifest:
-        expected.append((manifest_key(ref.key), identity_metadata(ref, rule)))
-    for key, identity in reversed(expected):  # the last written first
-        stored = storage.metadata(settings.destination_bucket, key)
-        if stored is None:
-            return None
-        if sequencer_after(stored.get("source-sequencer"), ref.sequencer):
-            return "stale"
-        if not ref.etag or not same_identity(stored, identity):
-            return None
-    return "duplicate"
 
 
 _LOG_LEVEL = {

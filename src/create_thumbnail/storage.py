@@ -1,32 +1,24 @@
 """Storage port and its S3 adapter: the only module that knows boto3 and botocore.
 
-A read takes the object as it is when read (the version the event names, if it names one) and
-says which bytes it got: their ETag, version and size, which the thumbnails record. It does not
-pin the event's ETag with If-Match: the Lambda console's test events and sam's generated ones
-carry made-up ETags, and out-of-order delivery is the sequencer's job (pipeline.py). Writes are
+What the lifecycle (lifecycle.py) needs of S3, and nothing more: the object as it is now (its
+identity first, its body only if wanted), small documents (the manifest) with their ETag, HEADs,
+and writes and deletes that can carry a condition (If-Match: ETag, If-None-Match: *). A failed
+condition is a WriteConflict: another invocation changed the object since we read it. Writes are
 one PutObject of in-memory bytes: S3 stores all of it or nothing, so a failure never leaves a
 partial thumbnail, and nothing is ever written to /tmp.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from create_thumbnail.errors import (
-    ImageTooLarge,
-    SourceMissing,
-    StorageAccessDenied,
-    StorageUnavailable,
-    ThumbnailError,
-    VersionMissing,
-)
-from create_thumbnail.events import ObjectRef
+from create_thumbnail.errors import ImageTooLarge, StorageAccessDenied, StorageUnavailable, ThumbnailError, WriteConflict
 
 # Standard mode retries throttling (SlowDown, 503), 5xx and timeouts with backoff. A call that
 # never answers costs at most 3 x (3 s + 10 s) plus ~3 s of backoff, ~42 s: inside the function's
@@ -38,35 +30,79 @@ CLIENT_CONFIG = Config(
     connect_timeout=3,
     read_timeout=10,
 )
+# A manifest is a few KB; anything this large under its name is not one of ours.
+DOCUMENT_BYTES = 1 << 20
+_ABSENT = ("404", "NoSuchKey", "NotFound")
+# 412: the condition failed. 409: S3 was still applying a concurrent conditional write to the key.
+_CONFLICT = ("PreconditionFailed", "ConditionalRequestConflict")
 
 
 @dataclass(frozen=True, slots=True)
-class SourceObject:
-    """What a read returned: the bytes and the identity of exactly those bytes."""
+class Stored:
+    """What S3 says about an object, enough to tell one version of it from another."""
 
-    data: bytes
-    etag: str | None  # without quotes
-    version_id: str | None  # None for an unversioned bucket
+    etag: str  # without quotes
+    size: int
+    version_id: str | None = None  # None for an unversioned bucket
     metadata: Mapping[str, str] = field(default_factory=dict)  # x-amz-meta-*, names lower-case
 
 
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A small object read whole (a manifest), with the ETag a conditional write names."""
+
+    data: bytes
+    stored: Stored
+
+
+class Opened:
+    """An object as GetObject answered: its identity at once, its body read only if wanted (a
+    duplicate never reads it). Close it, or use it as a context manager."""
+
+    def __init__(self, stored: Stored, read: Callable[[], bytes], close: Callable[[], None] = lambda: None) -> None:
+        self.stored = stored
+        self._read = read
+        self._close = close
+
+    def read(self, max_bytes: int) -> bytes:
+        """Raises ImageTooLarge, before reading a byte, for a body over max_bytes."""
+        if self.stored.size > max_bytes:
+            raise ImageTooLarge(f"object is {self.stored.size:,} bytes, over the limit of {max_bytes:,}")
+        return self._read()
+
+    def close(self) -> None:
+        self._close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class Storage(Protocol):
-    def read(self, ref: ObjectRef, max_bytes: int) -> SourceObject:
-        """The object as it is now, or the version ref names. Raises ImageTooLarge before
-        reading a body over max_bytes, SourceMissing for no such key, VersionMissing for no
-        such version."""
+    def open(self, bucket: str, key: str) -> Opened | None:
+        """The key's current object, or None: no such key, or its latest version is a delete
+        marker. Never a version the caller names: only what is current counts."""
+        ...
+
+    def head(self, bucket: str, key: str) -> Stored | None: ...
+
+    def get(self, bucket: str, key: str) -> Document | None:
+        """A small object, read whole, or None."""
         ...
 
     def write(
-        self, bucket: str, key: str, data: bytes, content_type: str, metadata: Mapping[str, str]
-    ) -> None: ...
-
-    def metadata(self, bucket: str, key: str) -> dict[str, str] | None:
-        """An object's user metadata (x-amz-meta-*, names lower-case), or None if it does not exist."""
+        self, bucket: str, key: str, data: bytes, content_type: str, metadata: Mapping[str, str],
+        *, if_match: str | None = None, if_absent: bool = False,
+    ) -> str:
+        """Stores the object and returns its ETag. if_match: only over the object with that
+        ETag; if_absent: only if there is none. Raises WriteConflict when the condition fails."""
         ...
 
-    def delete(self, bucket: str, key: str) -> None:
-        """Removes the object; removing one that is not there is not an error (S3's own rule)."""
+    def delete(self, bucket: str, key: str, *, if_match: str | None = None) -> None:
+        """Removes the object; one that is not there is not an error (S3's own rule). if_match:
+        only the object with that ETag, else WriteConflict."""
         ...
 
 
@@ -78,61 +114,103 @@ def s3_client() -> Any:
 class S3Storage:
     def __init__(self, client: Any) -> None:
         self._client = client
+        # S3 has taken If-Match on DeleteObject since September 2025; an S3 that answers
+        # NotImplemented (LocalStack, older compatible stores) gets a HEAD and a plain delete.
+        self._conditional_deletes = True
 
-    def read(self, ref: ObjectRef, max_bytes: int) -> SourceObject:
-        request: dict[str, str] = {"Bucket": ref.bucket, "Key": ref.key}
-        if ref.version_id:
-            request["VersionId"] = ref.version_id
+    def open(self, bucket: str, key: str) -> Opened | None:
         try:
-            response = self._client.get_object(**request)
-            body = response["Body"]
-            if response["ContentLength"] > max_bytes:
-                body.close()
-                raise ImageTooLarge(
-                    f"object is {response['ContentLength']:,} bytes, over the limit of {max_bytes:,}"
-                )
-            with body:
-                data = body.read()
+            response = self._client.get_object(Bucket=bucket, Key=key)
         except ClientError as error:
-            raise _read_error(error, ref.version_id) from error
-        except BotoCoreError as error:
-            raise StorageUnavailable(f"reading s3://{ref.bucket}/{ref.key}: {error}") from error
-        etag = str(response.get("ETag") or "").strip('"') or None
-        return SourceObject(data, etag, response.get("VersionId") or None, dict(response.get("Metadata") or {}))
-
-    def write(
-        self, bucket: str, key: str, data: bytes, content_type: str, metadata: Mapping[str, str]
-    ) -> None:
-        try:
-            self._client.put_object(
-                Bucket=bucket, Key=key, Body=data, ContentType=content_type, Metadata=dict(metadata)
-            )
-        except ClientError as error:
-            raise _common_error(error, f"writing s3://{bucket}/{key}") from error
-        except BotoCoreError as error:
-            raise StorageUnavailable(f"writing s3://{bucket}/{key}: {error}") from error
-
-    def metadata(self, bucket: str, key: str) -> dict[str, str] | None:
-        """One HeadObject. A missing object answers 404 only with s3:ListBucket on the bucket;
-        without it S3 says 403, which is reported as access denied, not taken for absence."""
-        try:
-            return dict(self._client.head_object(Bucket=bucket, Key=key)["Metadata"])
-        except ClientError as error:
-            code, status = _code(error)
-            if code in ("404", "NoSuchKey", "NotFound") or status == 404:
+            if _absent(error):
                 return None
-            raise _common_error(error, f"checking s3://{bucket}/{key}") from error
+            raise _error(error, f"reading s3://{bucket}/{key}") from error
+        except BotoCoreError as error:
+            raise StorageUnavailable(f"reading s3://{bucket}/{key}: {error}") from error
+        body = response["Body"]
+        return Opened(_stored(response), lambda: _read_body(body, bucket, key), body.close)
+
+    def head(self, bucket: str, key: str) -> Stored | None:
+        """A missing object answers 404 only with s3:ListBucket on the bucket; without it S3
+        says 403, which is reported as access denied, not taken for absence."""
+        try:
+            return _stored(self._client.head_object(Bucket=bucket, Key=key))
+        except ClientError as error:
+            if _absent(error):
+                return None
+            raise _error(error, f"checking s3://{bucket}/{key}") from error
         except BotoCoreError as error:
             raise StorageUnavailable(f"checking s3://{bucket}/{key}: {error}") from error
 
+    def get(self, bucket: str, key: str) -> Document | None:
+        opened = self.open(bucket, key)
+        if opened is None:
+            return None
+        with opened:
+            return Document(opened.read(DOCUMENT_BYTES), opened.stored)
 
-    def delete(self, bucket: str, key: str) -> None:
+    def write(
+        self, bucket: str, key: str, data: bytes, content_type: str, metadata: Mapping[str, str],
+        *, if_match: str | None = None, if_absent: bool = False,
+    ) -> str:
+        request: dict[str, Any] = {"Bucket": bucket, "Key": key, "Body": data, "ContentType": content_type,
+                                   "Metadata": dict(metadata)}  # fmt: skip
+        if if_match is not None:
+            request["IfMatch"] = f'"{if_match}"'
+        elif if_absent:
+            request["IfNoneMatch"] = "*"
         try:
-            self._client.delete_object(Bucket=bucket, Key=key)
+            return str(self._client.put_object(**request)["ETag"]).strip('"')
         except ClientError as error:
-            raise _common_error(error, f"deleting s3://{bucket}/{key}") from error
+            # If-Match over an object that is gone: S3 answers 404, and that is a conflict too.
+            if _conflict(error) or (if_match is not None and _absent(error)):
+                raise WriteConflict(f"s3://{bucket}/{key} changed since it was read ({_code(error)[0]})") from error
+            raise _error(error, f"writing s3://{bucket}/{key}") from error
+        except BotoCoreError as error:
+            raise StorageUnavailable(f"writing s3://{bucket}/{key}: {error}") from error
+
+    def delete(self, bucket: str, key: str, *, if_match: str | None = None) -> None:
+        request = {"Bucket": bucket, "Key": key}
+        if if_match is not None and not self._conditional_deletes:
+            stored = self.head(bucket, key)
+            if stored is None:
+                return
+            if stored.etag != if_match:
+                raise WriteConflict(f"s3://{bucket}/{key} changed since it was read (ETag)")
+        elif if_match is not None:
+            request["IfMatch"] = f'"{if_match}"'
+        try:
+            self._client.delete_object(**request)
+        except ClientError as error:
+            code, status = _code(error)
+            if "IfMatch" in request and (code == "NotImplemented" or status == 501):
+                self._conditional_deletes = False
+                return self.delete(bucket, key, if_match=if_match)
+            if _absent(error):
+                return
+            if _conflict(error):
+                raise WriteConflict(f"s3://{bucket}/{key} changed since it was read ({code})") from error
+            raise _error(error, f"deleting s3://{bucket}/{key}") from error
         except BotoCoreError as error:
             raise StorageUnavailable(f"deleting s3://{bucket}/{key}: {error}") from error
+        return None
+
+
+def _stored(response: Mapping[str, Any]) -> Stored:
+    return Stored(
+        etag=str(response.get("ETag") or "").strip('"'),
+        size=int(response.get("ContentLength") or 0),
+        version_id=response.get("VersionId") or None,
+        metadata=dict(response.get("Metadata") or {}),
+    )
+
+
+def _read_body(body: Any, bucket: str, key: str) -> bytes:
+    try:
+        with body:
+            return body.read()
+    except BotoCoreError as error:
+        raise StorageUnavailable(f"reading s3://{bucket}/{key}: {error}") from error
 
 
 def _code(error: ClientError) -> tuple[str, int | None]:
@@ -142,18 +220,17 @@ def _code(error: ClientError) -> tuple[str, int | None]:
     )
 
 
-def _read_error(error: ClientError, version_id: str | None) -> ThumbnailError:
-    """S3 answers a well-formed but unknown version with 404 NoSuchVersion, and one it could
-    never have issued ("version") with 400 InvalidArgument; moto says NoSuchVersion to both."""
+def _absent(error: ClientError) -> bool:
     code, status = _code(error)
-    if version_id and (code == "NoSuchVersion" or (code == "InvalidArgument" and status == 400)):
-        return VersionMissing(f"source has no version {version_id!r} ({code})")
-    if code in ("NoSuchKey", "NoSuchBucket", "NotFound") or status == 404:
-        return SourceMissing(f"source object is gone ({code or status})")
-    return _common_error(error, "reading the source object")
+    return code in _ABSENT or status == 404
 
 
-def _common_error(error: ClientError, doing: str) -> ThumbnailError:
+def _conflict(error: ClientError) -> bool:
+    code, status = _code(error)
+    return code in _CONFLICT or status in (409, 412)
+
+
+def _error(error: ClientError, doing: str) -> ThumbnailError:
     code, status = _code(error)
     if code in ("AccessDenied", "AllAccessDisabled") or status == 403:
         return StorageAccessDenied(f"{doing}: access denied ({code}); check the function's role")

@@ -55,17 +55,17 @@ def test_source_overwritten_after_the_event_is_thumbnailed_as_it_is_now(s3, buck
     assert thumbnail["Metadata"]["source-etag"] == newer["ETag"].strip('"')
 
 
-def test_a_versioned_source_is_read_at_the_version_the_event_names(s3, buckets, handler, lambda_context):
+def test_an_event_naming_an_older_version_makes_the_current_versions_thumbnails(s3, buckets, handler, lambda_context):
+    """A late event for a version that is no longer current writes nothing for that version."""
     s3.put_bucket_versioning(Bucket=buckets.source, VersioningConfiguration={"Status": "Enabled"})
     first = s3.put_object(Bucket=buckets.source, Key="a.jpg", Body=source_bytes("RGB", (400, 300), "JPEG"))
-    s3.put_object(Bucket=buckets.source, Key="a.jpg", Body=source_bytes("L", (300, 300), "JPEG"))
+    current = s3.put_object(Bucket=buckets.source, Key="a.jpg", Body=source_bytes("L", (300, 300), "JPEG"))
     record = put_record(buckets.source, "a.jpg", 1, first["ETag"])
     record["s3"]["object"]["versionId"] = first["VersionId"]
     reply = handler(put_event(record), lambda_context)
-    assert reply["records"][0]["thumbnails"][1]["width"] == 256
-    assert reply["records"][0]["thumbnails"][1]["height"] == 192  # the 400x300 version, not the newer
+    assert [(t["width"], t["height"]) for t in reply["records"][0]["thumbnails"]] == [(64, 64), (256, 256)]
     metadata = s3.head_object(Bucket=buckets.resized, Key="256x256/a.jpg")["Metadata"]
-    assert metadata["source-version-id"] == first["VersionId"]
+    assert metadata["source-version-id"] == current["VersionId"]
 
 
 def test_missing_destination_bucket_raises_for_retry_after_other_records(s3, buckets, handler, lambda_context):

@@ -1,17 +1,16 @@
 """The same checks against the in-memory fake and the S3 adapter on moto's server, so the fake
-the unit tests rely on behaves as S3 does."""
+the unit tests rely on behaves as S3 does: the current object, versions and delete markers,
+ETags, and conditional writes and deletes."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from create_thumbnail.errors import ImageTooLarge, SourceMissing, StorageUnavailable, VersionMissing
-from create_thumbnail.events import ObjectRef
-from create_thumbnail.storage import S3Storage, s3_client
+from create_thumbnail.errors import ImageTooLarge, StorageUnavailable, WriteConflict
+from create_thumbnail.storage import S3Storage, Stored, s3_client
 from tests.fakes import InMemoryStorage
 
 
@@ -24,10 +23,18 @@ class S3Harness:
         self.bucket = f"contract-{uuid.uuid4().hex[:12]}"
         s3.create_bucket(Bucket=self.bucket)
 
-    def add(self, key: str, data: bytes) -> ObjectRef:
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=data)
-        head = self.s3.head_object(Bucket=self.bucket, Key=key)
-        return ObjectRef(self.bucket, key, etag=head["ETag"].strip('"'), size=head["ContentLength"])
+    def versioned(self) -> None:
+        self.s3.put_bucket_versioning(Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"})
+
+    def add(self, key: str, data: bytes) -> Stored:
+        response = self.s3.put_object(Bucket=self.bucket, Key=key, Body=data)
+        return Stored(response["ETag"].strip('"'), len(data), response.get("VersionId"))
+
+    def remove(self, key: str) -> str | None:
+        return self.s3.delete_object(Bucket=self.bucket, Key=key).get("VersionId")
+
+    def remove_version(self, key: str, version_id: str) -> None:
+        self.s3.delete_object(Bucket=self.bucket, Key=key, VersionId=version_id)
 
     def get(self, key: str) -> tuple[bytes, str, dict[str, str]]:
         response = self.s3.get_object(Bucket=self.bucket, Key=key)
@@ -39,8 +46,17 @@ class FakeHarness:
         self.storage = InMemoryStorage()
         self.bucket = "contract-fake"
 
-    def add(self, key: str, data: bytes) -> ObjectRef:
-        return self.storage.add(self.bucket, key, data)
+    def versioned(self) -> None:
+        self.storage.versioned.add(self.bucket)
+
+    def add(self, key: str, data: bytes) -> Stored:
+        return self.storage.add(self.bucket, key, data).stored()
+
+    def remove(self, key: str) -> str | None:
+        return self.storage.remove(self.bucket, key)
+
+    def remove_version(self, key: str, version_id: str) -> None:
+        self.storage.remove_version(self.bucket, key, version_id)
 
     def get(self, key: str) -> tuple[bytes, str, dict[str, str]]:
         stored = self.storage.objects[(self.bucket, key)]
@@ -54,52 +70,78 @@ def harness(request, s3_endpoint):
     return S3Harness(request.getfixturevalue("s3"))
 
 
-def test_read_returns_the_bytes_and_their_etag(harness):
-    ref = harness.add("dir/a b+c.jpg", b"\xff\xd8\xffdata")
-    source = harness.storage.read(ref, max_bytes=100)
-    assert (source.data, source.etag, source.version_id) == (b"\xff\xd8\xffdata", ref.etag, None)
+def test_open_says_which_object_it_is_before_reading_it(harness):
+    added = harness.add("dir/a b+c.jpg", b"\xff\xd8\xffdata")
+    with harness.storage.open(harness.bucket, "dir/a b+c.jpg") as opened:
+        assert (opened.stored.etag, opened.stored.size, opened.stored.version_id) == (added.etag, 7, None)
+        assert opened.read(max_bytes=100) == b"\xff\xd8\xffdata"
 
 
-def test_read_of_missing_object_is_source_missing(harness):
-    with pytest.raises(SourceMissing):
-        harness.storage.read(ObjectRef(harness.bucket, "nope.jpg", etag="abc"), max_bytes=100)
+def test_open_of_a_missing_object_is_none(harness):
+    assert harness.storage.open(harness.bucket, "nope.jpg") is None
+    assert harness.storage.head(harness.bucket, "nope.jpg") is None
 
 
-def test_read_after_overwrite_returns_the_newer_bytes_and_says_so(harness):
-    """The event's ETag is a claim, not a condition: the read says which bytes it got."""
-    ref = harness.add("a.jpg", b"first")
+def test_open_after_an_overwrite_is_the_newer_object(harness):
+    harness.add("a.jpg", b"first")
     newer = harness.add("a.jpg", b"second")
-    source = harness.storage.read(ref, max_bytes=100)
-    assert (source.data, source.etag) == (b"second", newer.etag)
+    with harness.storage.open(harness.bucket, "a.jpg") as opened:
+        assert (opened.read(100), opened.stored.etag) == (b"second", newer.etag)
 
 
-@pytest.mark.parametrize("version_id", ["version", "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"])
-def test_read_of_an_unknown_version_is_version_missing(harness, version_id):
-    """A made-up version ID (the Go and Rust runtimes' sample events) and a deleted one alike."""
-    ref = harness.add("a.jpg", b"data")
-    with pytest.raises(VersionMissing, match=version_id):
-        harness.storage.read(replace(ref, version_id=version_id), max_bytes=100)
+def test_a_body_over_the_byte_limit_is_refused_unread(harness):
+    harness.add("a.jpg", b"x" * 101)
+    with harness.storage.open(harness.bucket, "a.jpg") as opened, pytest.raises(ImageTooLarge, match="101 bytes"):
+        opened.read(max_bytes=100)
 
 
-def test_read_over_the_byte_limit_is_too_large(harness):
-    ref = harness.add("a.jpg", b"x" * 101)
-    with pytest.raises(ImageTooLarge, match="101 bytes"):
-        harness.storage.read(ref, max_bytes=100)
+def test_versions_delete_markers_and_undeletes_decide_what_is_current(harness):
+    harness.versioned()
+    first = harness.add("a.jpg", b"first")
+    second = harness.add("a.jpg", b"second")
+    assert harness.storage.head(harness.bucket, "a.jpg") == Stored(second.etag, 6, second.version_id, {})
+    marker = harness.remove("a.jpg")
+    assert harness.storage.open(harness.bucket, "a.jpg") is None  # the delete marker is latest
+    assert harness.storage.head(harness.bucket, "a.jpg") is None
+    harness.remove_version("a.jpg", marker)  # undelete
+    assert harness.storage.head(harness.bucket, "a.jpg").version_id == second.version_id
+    harness.remove_version("a.jpg", second.version_id)  # the current version, for good
+    assert harness.storage.head(harness.bucket, "a.jpg").version_id == first.version_id
+    harness.remove_version("a.jpg", first.version_id)
+    assert harness.storage.head(harness.bucket, "a.jpg") is None
 
 
-def test_write_stores_bytes_content_type_and_metadata(harness):
-    harness.storage.write(harness.bucket, "256x256/a.jpg", b"thumb", "image/jpeg", {"source-key": "a.jpg"})
-    assert harness.get("256x256/a.jpg") == (b"thumb", "image/jpeg", {"source-key": "a.jpg"})
+def test_write_stores_bytes_content_type_and_metadata_and_returns_the_etag(harness):
+    etag = harness.storage.write(harness.bucket, "256x256/a b.jpg", b"thumb", "image/jpeg", {"source-key": "a%20b.jpg"})
+    assert harness.get("256x256/a b.jpg") == (b"thumb", "image/jpeg", {"source-key": "a%20b.jpg"})
+    assert harness.storage.head(harness.bucket, "256x256/a b.jpg") == Stored(etag, 5, None, {"source-key": "a%20b.jpg"})
+    document = harness.storage.get(harness.bucket, "256x256/a b.jpg")
+    assert (document.data, document.stored.etag) == (b"thumb", etag)
+    assert harness.storage.get(harness.bucket, "nope.json") is None
 
 
-def test_metadata_of_a_missing_object_is_none(harness):
-    assert harness.storage.metadata(harness.bucket, "256x256/nope.jpg") is None
+def test_conditional_writes_succeed_only_over_what_was_read(harness):
+    put = harness.storage.write
+    first = put(harness.bucket, "m.json", b"1", "application/json", {}, if_absent=True)
+    with pytest.raises(WriteConflict):
+        put(harness.bucket, "m.json", b"2", "application/json", {}, if_absent=True)
+    second = put(harness.bucket, "m.json", b"2", "application/json", {}, if_match=first)
+    with pytest.raises(WriteConflict):
+        put(harness.bucket, "m.json", b"3", "application/json", {}, if_match=first)
+    with pytest.raises(WriteConflict):  # If-Match over an object that is gone
+        put(harness.bucket, "gone.json", b"3", "application/json", {}, if_match=second)
+    assert harness.get("m.json")[0] == b"2"
 
 
-def test_metadata_is_what_was_written(harness):
-    written = {"source-etag": "abc", "source-size": "12", "source-key": "a%20b.jpg"}
-    harness.storage.write(harness.bucket, "256x256/a b.jpg", b"thumb", "image/jpeg", written)
-    assert harness.storage.metadata(harness.bucket, "256x256/a b.jpg") == written
+def test_conditional_deletes_remove_only_the_object_with_that_etag(harness):
+    etag = harness.storage.write(harness.bucket, "t.jpg", b"thumb", "image/jpeg", {})
+    with pytest.raises(WriteConflict):
+        harness.storage.delete(harness.bucket, "t.jpg", if_match="0" * 32)
+    assert harness.storage.head(harness.bucket, "t.jpg") is not None
+    harness.storage.delete(harness.bucket, "t.jpg", if_match=etag)
+    assert harness.storage.head(harness.bucket, "t.jpg") is None
+    harness.storage.delete(harness.bucket, "t.jpg", if_match=etag)  # gone already: not an error
+    harness.storage.delete(harness.bucket, "t.jpg")
 
 
 def test_write_to_a_missing_bucket_is_transient_on_s3(s3_endpoint):

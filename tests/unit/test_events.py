@@ -35,6 +35,9 @@ EXPECTED = {
     "put-encoded-key.json": ("s3", [Change(SRC, CAFE, etag="5d41402abc4b2a76b9719d911017c592", size=1843200, sequencer="0065A1B2C3D4E5F601")]),
     "put-non-image.json": ("s3", [Change(SRC, "docs/report.pdf", etag="7215ee9c7d9dc229d2921a40e899ec5f", size=88412, sequencer="0065A1B2C3D4E5F601")]),
     "delete.json": ("s3", [Change(SRC, "photos/sample.jpg", removed=True, sequencer="0065A1B2C3D4E5F601")]),
+    "delete-marker.json": ("s3", [Change(SRC, "photos/sample.jpg", removed=True, version_id="1Gk8pRFZFXjMdm1ZLMpVWLjNfJnkV7mn", sequencer="0065A1B2C3D4E5F602")]),
+    # AWS's own sample of this event, with its eventVersion 2.3 and lifecycleEventData.
+    "lifecycle-expiration.json": ("s3", [Change(SRC, "photos/old.jpg", removed=True, etag="0f343b0931126a20f133d67c2b018a3b", size=1048576, version_id="hJ1vQR5Cc2EwWmAsFdNfbk7IX0zy2oHR", sequencer="0065A1B2C3D4E5F610")]),
     "s3-test-event.json": ("s3", [Skip("s3:TestEvent", SRC)]),
     "sqs-s3.json": ("sqs", [
         Change(SRC, "photos/beach.jpg", etag="0f343b0931126a20f133d67c2b018a3b", size=2483712, sequencer="0065A1B2C3D4E5F601", origin="sqs:s3", receipt="059f36b4-87a3-44ab-83d2-661975830a7d"),

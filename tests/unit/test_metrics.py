@@ -29,7 +29,7 @@ def test_every_outcome_is_counted_under_its_reason(capsys):
         storage.upload(SOURCE, "slow.jpg", jpeg),
         *load_event("delete.json")["Records"],
     )
-    storage.failures[("read", SOURCE, "slow.jpg")] = StorageUnavailable("SlowDown (HTTP 503)")
+    storage.failures[("GET", SOURCE, "slow.jpg")] = StorageUnavailable("SlowDown (HTTP 503)")
     handle_event(put_event(event["Records"][0]), SETTINGS, storage)  # a.jpg: a duplicate next time
     capsys.readouterr()
 
@@ -43,7 +43,7 @@ def test_every_outcome_is_counted_under_its_reason(capsys):
         ("SourceBytes", ()): [float(len(jpeg))],
         ("Duplicates", ()): [1.0],
         ("RecordsSkipped", (("Reason", "not a .jpg/.jpeg/.png key"),)): [2.0],
-        ("RecordsSkipped", (("Reason", "no thumbnails to remove"),)): [1.0],  # delete.json
+        ("RecordsSkipped", (("Reason", "no current object and no thumbnails: nothing to do"),)): [1.0],  # delete.json
         ("RecordsFailed", (("Error", "NotAnImage"),)): [1.0],
         ("RecordsRetryable", (("Error", "StorageUnavailable"),)): [1.0],
     }

@@ -14,8 +14,8 @@ from local_run.inputs.samples import encode, photo
 
 from create_thumbnail.config import Box, Encoding, Settings
 from create_thumbnail.errors import DeadlineExceeded, InvalidEvent, StorageUnavailable
-from create_thumbnail.events import ObjectRef
 from create_thumbnail.pipeline import handle_event
+from create_thumbnail.storage import Opened
 from tests.fakes import InMemoryStorage
 
 SOURCE, RESIZED = "photos-source", "photos-resized"
@@ -68,20 +68,26 @@ def test_sources_are_never_modified(storage):
     assert storage.objects[(SOURCE, "a.jpg")].data == data
 
 
-def test_redelivery_is_a_duplicate_that_costs_one_head_per_object_and_no_read(storage):
+def test_redelivery_is_a_duplicate_that_reads_no_body(storage):
+    """The source's GET (its headers: the body is never read), the manifest's GET, a HEAD per
+    thumbnail: nothing decoded or written."""
     event = put_event(storage.upload(SOURCE, "a.jpg", PHOTO))
     first = handle_event(event, SETTINGS, storage)
-    snapshot, reads, heads = dict(storage.objects), storage.reads, storage.heads
+    snapshot, reads, requests = dict(storage.objects), storage.reads, storage.requests.copy()
     second = handle_event(event, SETTINGS, storage)
     assert (first.outcomes[0].status, second.outcomes[0].status) == ("created", "duplicate")
-    assert (storage.reads - reads, storage.heads - heads) == (0, 3)  # two thumbnails, the manifest
+    assert storage.reads - reads == 0
+    assert storage.requests - requests == {"GET": 2, "HEAD": 2}  # two thumbnails
     assert storage.objects == snapshot
     assert second.as_dict()["duplicate"] == 1
 
 
-def test_a_fresh_upload_costs_one_head(storage):
+def test_a_fresh_upload_costs_one_request_more_than_its_writes_and_read(storage):
+    """GET the source, GET the manifest (404), PUT each thumbnail and the manifest, and then one
+    HEAD: the source is still what was thumbnailed."""
     handle_event(put_event(storage.upload(SOURCE, "a.jpg", PHOTO)), SETTINGS, storage)
-    assert (storage.heads, storage.reads) == (1, 1)
+    assert storage.requests == {"GET": 2, "PUT": 3, "HEAD": 1}
+    assert storage.reads == 1
 
 
 def test_an_interrupted_earlier_attempt_is_finished_not_taken_for_a_duplicate(storage):
@@ -108,23 +114,26 @@ def test_changed_encoding_settings_make_the_thumbnails_again(storage):
     assert report.outcomes[0].status == "created"
 
 
-def test_without_an_etag_nothing_proves_a_duplicate_so_nothing_is_checked(storage):
+def test_what_the_event_claims_decides_nothing(storage):
+    """Without an ETag, sequencer or size, a redelivery is still found to be a duplicate: the
+    object as it is now is compared with what the manifest records."""
     record = storage.upload(SOURCE, "a.jpg", PHOTO)
-    del record["s3"]["object"]["eTag"]
-    del record["s3"]["object"]["sequencer"]  # nor can it be stale
+    for claim in ("eTag", "sequencer", "size"):
+        del record["s3"]["object"][claim]
     handle_event(put_event(record), SETTINGS, storage)
     report = handle_event(put_event(record), SETTINGS, storage)
-    assert report.outcomes[0].status == "created" and storage.heads == 0
+    assert report.outcomes[0].status == "duplicate"
 
 
-def test_a_png_named_jpg_is_made_again_on_redelivery(storage):
-    """The duplicate check predicts keys from the extension before reading the bytes; a
-    misnamed file misses it and costs a full run, never a wrong skip."""
+def test_a_png_named_jpg_is_a_duplicate_on_redelivery(storage):
+    """The manifest lists the names the bytes gave; without it they are predicted from the
+    extension, and a misnamed file costs a full run, never a wrong skip."""
     event = put_event(storage.upload(SOURCE, "a.jpg", source_bytes("RGB", (400, 300), "PNG")))
     handle_event(event, SETTINGS, storage)
-    report = handle_event(event, SETTINGS, storage)
-    assert report.outcomes[0].status == "created"
+    assert handle_event(event, SETTINGS, storage).outcomes[0].status == "duplicate"
     assert storage.keys(RESIZED) == ["128x128/a.jpg.png", "64x64/a.jpg.png", "manifests/a.jpg.json"]
+    without_manifest = replace(SETTINGS, manifest=False)
+    assert handle_event(event, without_manifest, storage).outcomes[0].status == "created"
 
 
 def test_event_from_the_destination_bucket_is_refused(storage):
@@ -143,7 +152,7 @@ def test_transient_failure_is_reported_after_the_other_records(storage):
         storage.upload(SOURCE, "throttled.jpg", PHOTO),
         storage.upload(SOURCE, "fine.jpg", PHOTO),
     )
-    storage.failures[("read", SOURCE, "throttled.jpg")] = StorageUnavailable("SlowDown (HTTP 503)")
+    storage.failures[("GET", SOURCE, "throttled.jpg")] = StorageUnavailable("SlowDown (HTTP 503)")
     report = handle_event(event, SETTINGS, storage)
     assert storage.keys(RESIZED) == ["128x128/fine.jpg", "64x64/fine.jpg", "manifests/fine.jpg.json"]
     assert [(key, str(error)) for _, key, error in report.retryable] == [("throttled.jpg", "SlowDown (HTTP 503)")]
@@ -152,7 +161,7 @@ def test_transient_failure_is_reported_after_the_other_records(storage):
 
 def test_failed_write_of_one_size_is_retryable(storage):
     event = put_event(storage.upload(SOURCE, "a.jpg", PHOTO))
-    storage.failures[("write", RESIZED, "128x128/a.jpg")] = StorageUnavailable("InternalError (HTTP 500)")
+    storage.failures[("PUT", RESIZED, "128x128/a.jpg")] = StorageUnavailable("InternalError (HTTP 500)")
     report = handle_event(event, SETTINGS, storage)
     assert [o.status for o in report.outcomes] == ["retryable"]
     assert storage.keys(RESIZED) == ["64x64/a.jpg"]  # written before; its retry overwrites it
@@ -160,7 +169,7 @@ def test_failed_write_of_one_size_is_retryable(storage):
 
 def test_failed_duplicate_check_is_retryable_and_reads_nothing(storage):
     event = put_event(storage.upload(SOURCE, "a.jpg", PHOTO))
-    storage.failures[("metadata", RESIZED, "manifests/a.jpg.json")] = StorageUnavailable("SlowDown (HTTP 503)")
+    storage.failures[("GET", RESIZED, "manifests/a.jpg.json")] = StorageUnavailable("SlowDown (HTTP 503)")
     report = handle_event(event, SETTINGS, storage)
     assert [o.status for o in report.outcomes] == ["retryable"]
     assert (storage.reads, storage.keys(RESIZED)) == (0, [])
@@ -185,7 +194,7 @@ def test_no_record_is_started_once_the_deadline_margin_is_reached(storage):
     assert [o.status for o in report.outcomes] == ["retryable", "skipped", "retryable"]
     assert all(isinstance(error, DeadlineExceeded) for _, _, error in report.retryable)
     assert "under DEADLINE_MARGIN_MS (10,000)" in report.outcomes[0].reason
-    assert (storage.reads, storage.heads, storage.keys(RESIZED)) == (0, 0, [])
+    assert (storage.requests, storage.keys(RESIZED)) == ({}, [])
 
 
 def test_records_run_while_more_than_the_margin_is_left(storage):
@@ -197,9 +206,9 @@ def test_records_run_while_more_than_the_margin_is_left(storage):
 class SlowStorage(InMemoryStorage):
     """Reads take a fixed time, as a large object from S3 would."""
 
-    def read(self, ref: ObjectRef, max_bytes: int) -> bytes:
+    def open(self, bucket: str, key: str) -> Opened | None:
         time.sleep(0.6)
-        return super().read(ref, max_bytes)
+        return super().open(bucket, key)
 
 
 def test_time_spent_on_one_record_leaves_the_next_for_the_retry():
@@ -222,7 +231,7 @@ def test_an_overwritten_source_is_thumbnailed_as_read_and_records_what_was_read(
     assert outcome.status == "created"
     stored = storage.objects[(RESIZED, "128x128/a.jpg")]
     assert decode(stored.data).mode == "L"
-    assert (stored.metadata["source-etag"], stored.metadata["source-size"]) == (newer.etag, str(newer.size))
+    assert (stored.metadata["source-etag"], stored.metadata["source-size"]) == (newer.etag, str(len(newer.data)))
 
 
 def test_a_made_up_etag_and_size_still_make_thumbnails_that_record_the_real_ones(storage):
@@ -237,7 +246,7 @@ def test_a_made_up_etag_and_size_still_make_thumbnails_that_record_the_real_ones
     assert (metadata["source-etag"], metadata["source-size"]) == (real.etag, str(len(PHOTO)))
     assert obj["eTag"] != real.etag
     again = handle_event(event, SETTINGS, storage).outcomes[0]
-    assert again.status == "created"  # its claims never match what was read: made again
+    assert again.status == "duplicate"  # its claims are never compared with anything
 
 
 def test_an_unknown_version_reads_the_object_as_it_is_now(storage):
@@ -249,10 +258,11 @@ def test_an_unknown_version_reads_the_object_as_it_is_now(storage):
     assert "source-version-id" not in storage.objects[(RESIZED, "64x64/a.jpg")].metadata
 
 
-def test_deleted_source_is_a_permanent_failure(storage):
+def test_an_upload_deleted_since_its_event_makes_nothing(storage):
     record = put_record(SOURCE, "gone.jpg", 100, "abc")
-    report = handle_event(put_event(record), SETTINGS, storage)
-    assert "SourceMissing" in report.outcomes[0].reason
+    [outcome] = handle_event(put_event(record), SETTINGS, storage).outcomes
+    assert (outcome.status, outcome.reason) == ("skipped", "no current object and no thumbnails: nothing to do")
+    assert storage.reads == 0 and storage.keys(RESIZED) == []
 
 
 def test_object_over_the_byte_limit_is_refused_before_reading(storage):
@@ -273,7 +283,7 @@ def test_empty_object_with_unknown_size_is_skipped_after_reading(storage):
 
 def test_delete_without_thumbnails_and_test_events_are_counted_skips(storage):
     [deleted] = handle_event(load_event("delete.json"), SETTINGS, storage).outcomes
-    assert (deleted.status, deleted.reason) == ("skipped", "no thumbnails to remove")
+    assert (deleted.status, deleted.reason) == ("skipped", "no current object and no thumbnails: nothing to do")
     [test_event] = handle_event(load_event("s3-test-event.json"), SETTINGS, storage).outcomes
     assert (test_event.status, test_event.reason) == ("skipped", "s3:TestEvent")
 

@@ -22,7 +22,6 @@ from typing import Any, TextIO
 from urllib.parse import quote_plus
 
 from create_thumbnail.config import Settings
-from create_thumbnail.events import ObjectRef
 from create_thumbnail.naming import format_candidates, skip_reason
 
 MANIFEST_FORMAT = "S3BatchOperations_CSV_20180820"
@@ -44,7 +43,7 @@ def plan(
     so one of them tells: one HeadObject per source that has them all."""
     chosen = []
     for key in source_keys:
-        if skip_reason(ObjectRef("", key), settings.source_formats) is not None:
+        if skip_reason(key, settings.source_formats) is not None:
             continue
         rule = settings.rule_for(key)
         wanted = [keys for box in rule.sizes for keys in format_candidates(key, box, rule, settings.source_formats)]
