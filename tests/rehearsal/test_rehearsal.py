@@ -99,7 +99,7 @@ def test_sqs_mode_notifies_the_uploads_queue_of_creations_and_removals(
         for config in rehearsal.notification["QueueConfigurations"]
         for event in config["Events"]
     )
-    assert configured == [("s3:ObjectCreated:*", queue_arn), ("s3:ObjectRemoved:*", queue_arn)]
+    assert configured == [(event, queue_arn) for event in ("s3:LifecycleExpiration:*", "s3:ObjectCreated:*", "s3:ObjectRemoved:*")]
     assert set(rehearsal.notification) == {"QueueConfigurations"}  # no Lambda, no EventBridge
 
 

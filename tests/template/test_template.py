@@ -325,8 +325,8 @@ def test_tracing_is_off_unless_asked_for(sam_template: dict) -> None:
 
 
 def test_role_policy_is_exactly_what_the_function_does(cfn_template: dict) -> None:
-    """Read sources (the version an event names, too); HEAD, write and delete thumbnails; tell missing from forbidden in both
-    buckets; send a failed event to the failure queue. Every resource an exact ARN."""
+    """Read sources as they are now (never a version by its id); read manifests, HEAD, write and delete thumbnails;
+    tell missing from forbidden in both buckets; send a failed event to the failure queue. Every resource an exact ARN."""
 
     def allow(action: str | list[str], resource: object) -> dict:
         resource = {"Fn::Sub": resource} if isinstance(resource, str) else resource
@@ -334,7 +334,7 @@ def test_role_policy_is_exactly_what_the_function_does(cfn_template: dict) -> No
         return {"Effect": "Allow", "Action": actions, "Resource": [resource]}
 
     expected = [
-        allow(["s3:GetObject", "s3:GetObjectVersion"], f"{SOURCE_BUCKET_ARN}/*"),
+        allow("s3:GetObject", f"{SOURCE_BUCKET_ARN}/*"),
         allow("s3:ListBucket", SOURCE_BUCKET_ARN),
         allow("s3:PutObject", "${ResizedBucket.Arn}/*"),
         allow("s3:DeleteObject", "${ResizedBucket.Arn}/*"),
@@ -489,7 +489,8 @@ def test_s3_mode_notifies_the_function_of_uploads_and_removals_in_the_source_buc
     function_arn = {"Fn::Select": [0, [{"Fn::GetAtt": [FUNCTION, "Arn"]}, {"Ref": "SourceBucketInvokePermission"}]]}
     assert resources["SourceBucket"]["Properties"]["NotificationConfiguration"] == {
         "LambdaConfigurations": [
-            {"Event": event, "Function": function_arn} for event in ("s3:ObjectCreated:*", "s3:ObjectRemoved:*")
+            {"Event": event, "Function": function_arn}
+            for event in ("s3:ObjectCreated:*", "s3:ObjectRemoved:*", "s3:LifecycleExpiration:*")
         ]
     }
     # A thumbnail written to the resized bucket must never call the function again.
@@ -505,6 +506,8 @@ def test_sqs_mode_goes_through_a_queue_with_partial_batch_replies(cfn_template_f
     resources = cfn_template_for("SQS")["Resources"]
     notification = resources["SourceBucket"]["Properties"]["NotificationConfiguration"]
     assert list(notification) == ["QueueConfigurations"]
+    events = [config["Event"] for config in notification["QueueConfigurations"]]
+    assert events == ["s3:ObjectCreated:*", "s3:ObjectRemoved:*", "s3:LifecycleExpiration:*"]
     mapping = resources["UploadsEventSourceMapping"]["Properties"]
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (10, 5)
