@@ -81,3 +81,17 @@ def function_log() -> Iterator[Callable[[], list[dict[str, Any]]]]:
     previous = app.logger.registered_handler.setStream(buffer)
     yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
     app.logger.registered_handler.setStream(previous)
+
+
+# One line of figures per storm case (tests/integration/test_storm.py), shown in pytest's terminal
+# summary, pass or fail, with or without -s.
+STORM_LINES = pytest.StashKey[list[str]]()
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    if lines := config.stash.get(STORM_LINES, None):
+        terminalreporter.section("storm")
+        for line in lines:
+            terminalreporter.write_line(line)
