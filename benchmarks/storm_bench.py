@@ -15,7 +15,6 @@ still crosses a loopback socket. The workers are spawned once, for all runs.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import sys
 import time
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from measure import loadavg  # benchmarks/: a script's own folder is on sys.path
 from report import section
-from soak_bench import serve_moto
+from emulator import moto_in_child
 
 if TYPE_CHECKING:
     from storm.run import StormResult
@@ -51,34 +50,23 @@ def main() -> int:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {loadavg()}; "
           f"{args.operations} operations over {args.keys} keys per run, "
           f"{args.processes} processes")  # fmt: skip
-    spawn = multiprocessing.get_context("spawn")
-    parent, child = spawn.Pipe()
-    stop = spawn.Event()
-    moto = spawn.Process(target=serve_moto, args=(child, stop), daemon=True)
-    moto.start()
-    host, port = parent.recv()
     results, broken = [], 0
     started = time.perf_counter()
-    try:
-        with WorkerPool(args.processes) as pool:
-            print(f"workers up in {time.perf_counter() - started:.1f} s", flush=True)
-            for seed in args.seeds:
-                for versioned in versionings:
-                    for shape in args.shapes:
-                        config = StormConfig(seed, versioned, shape, keys=args.keys,
-                                             operations=args.operations)  # fmt: skip
-                        try:
-                            result = run_storm(config, f"http://{host}:{port}", pool)
-                        except HarnessError as error:
-                            broken += 1
-                            section(f"{config.name}: the harness failed")
-                            print(f"  {error}")
-                            continue
-                        results.append(result)
-                        report_run(result, args.show)
-    finally:
-        stop.set()
-        moto.join(timeout=10)
+    with moto_in_child() as endpoint, WorkerPool(args.processes) as pool:
+        print(f"workers up in {time.perf_counter() - started:.1f} s", flush=True)
+        for seed in args.seeds:
+            for versioned in versionings:
+                for shape in args.shapes:
+                    config = StormConfig(seed, versioned, shape, keys=args.keys, operations=args.operations)
+                    try:
+                        result = run_storm(config, endpoint, pool)
+                    except HarnessError as error:
+                        broken += 1
+                        section(f"{config.name}: the harness failed")
+                        print(f"  {error}")
+                        continue
+                    results.append(result)
+                    report_run(result, args.show)
     report_total(results, broken, time.perf_counter() - started)
     return 0
 

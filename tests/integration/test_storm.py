@@ -76,6 +76,6 @@ def test_the_cases_exercise_every_operation_duplicates_and_late_events() -> None
         releases = [r for due in plan_deliveries(seed, OPERATIONS) for r in due]
         assert any(r.copy for r in releases), "no event delivered twice"
         assert any(r.after >= OPERATIONS for r in releases), "no event held to the end"
-        overtakes = any(r.operation > s.operation and r.after < s.after
+        overtakes = any(r.event > s.event and r.after < s.after
                         for r in releases for s in releases)  # fmt: skip
         assert overtakes, "no event overtakes an earlier one"

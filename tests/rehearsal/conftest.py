@@ -26,6 +26,8 @@ MODES = ("SQS", "EventBridge")
 # Seconds per phase, printed after the run (pytest_terminal_summary): the tier's cost in the suite.
 TIMINGS: dict[str, float] = {}
 NOTES: list[str] = []  # how each mode's messages were handed over, and where they were written
+# One line of figures per storm case (test_storm.py), beside the moto storm's own section.
+STORM_LINES = pytest.StashKey[list[str]]()
 
 
 def require_localstack() -> None:
@@ -103,12 +105,18 @@ def rehearsal(request: pytest.FixtureRequest, rehearsed: Callable[[str], Rehears
     return rehearsed(request.param)
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """What the rehearsal cost, phase by phase, and where its messages were written."""
-    if not TIMINGS:
-        return
-    terminalreporter.section("deploy rehearsal (LocalStack)")
-    for phase, seconds in TIMINGS.items():
-        terminalreporter.write_line(f"{phase:<40} {seconds:6.1f} s")
-    for line in NOTES:
-        terminalreporter.write_line(line)
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """What the rehearsal cost, phase by phase, and where its messages were written; then the
+    storm's figures, pass or fail, with or without -s."""
+    if TIMINGS:
+        terminalreporter.section("deploy rehearsal (LocalStack)")
+        for phase, seconds in TIMINGS.items():
+            terminalreporter.write_line(f"{phase:<40} {seconds:6.1f} s")
+        for line in NOTES:
+            terminalreporter.write_line(line)
+    if lines := config.stash.get(STORM_LINES, None):
+        terminalreporter.section("storm on LocalStack")
+        for line in lines:
+            terminalreporter.write_line(line)

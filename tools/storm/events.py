@@ -25,6 +25,10 @@ Why not moto's own notifications: moto 5 sends a record with key, size and eTag 
 versionId, no sequencer), sends nothing when a delete marker is made or when a version is
 deleted while others remain, and delivers synchronously, in order, exactly once. A storm needs
 every removal S3 reports, with the version it names, delivered late, twice and shuffled.
+(On LocalStack the storm takes the events its S3 sent instead: storm/sent_events.py.)
+
+label_of names what any event says happened, built here or sent by an emulator, and
+documented_label what AWS documents for each operation: the LocalStack storm compares them.
 """
 
 from __future__ import annotations
@@ -32,16 +36,47 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from local_run.inputs.s3_events import encode_key, eventbridge_event, load_event, put_record
 
-from storm.operations import Performed
+from storm.operations import Kind, Performed
+from storm.sources import Arrival
+
+if TYPE_CHECKING:
+    from storm.run import StormConfig
 
 Shape = Literal["s3", "eventbridge"]
 SHAPES: tuple[Shape, ...] = ("s3", "eventbridge")
 # What AWS's example "Object Deleted" (delete marker created) carries as etag: MD5 of nothing.
 EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"
+TEST_EVENT = "s3:TestEvent"
+
+
+def label_of(event: dict[str, Any]) -> str:
+    """What an event says happened: the notification's eventName ("ObjectRemoved:Delete"),
+    "s3:TestEvent", or the EventBridge detail-type with its deletion-type or reason
+    ("Object Deleted (Delete Marker Created)", "Object Created (PutObject)")."""
+    if event.get("Event") == TEST_EVENT:
+        return TEST_EVENT
+    if "Records" in event:
+        return " + ".join(str(record.get("eventName")) for record in event["Records"])
+    detail = event.get("detail") or {}
+    why = detail.get("deletion-type") or detail.get("reason")
+    return f"{event.get('detail-type')} ({why})" if why else str(event.get("detail-type"))
+
+
+def documented_label(kind: Kind, versioned: bool, shape: Shape) -> str:
+    """label_of the event AWS documents for an operation (module docstring)."""
+    created = kind in ("put", "overwrite")
+    marker = kind == "delete" and versioned
+    if shape == "s3":
+        if created:
+            return "ObjectCreated:Put"
+        return "ObjectRemoved:DeleteMarkerCreated" if marker else "ObjectRemoved:Delete"
+    if created:
+        return "Object Created (PutObject)"
+    return f"Object Deleted ({'Delete Marker Created' if marker else 'Permanently Deleted'})"
 
 
 class EventFactory:
@@ -111,6 +146,29 @@ class EventFactory:
     def _made_marker(self, done: Performed) -> bool:
         """A plain delete on a versioned bucket: known from the plan, whatever S3 answered."""
         return done.operation.kind == "delete" and self.versioned
+
+
+class BuiltEvents:
+    """The event source of the moto storm: each operation's event, built here, arrives right
+    after its operation (storm/sources.py)."""
+
+    def __init__(self, factory: EventFactory) -> None:
+        self._factory = factory
+
+    def after(self, done: Performed) -> list[Arrival]:
+        event = self._factory.event_for(done)
+        index = done.operation.index
+        return [Arrival(event, done.operation.key, label_of(event), index, index)]
+
+    def rest(self, operations: int) -> list[Arrival]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+
+def built_events(config: StormConfig, bucket: str) -> BuiltEvents:
+    return BuiltEvents(EventFactory(config.shape, bucket, config.versioned, config.seed))
 
 
 def _now(milliseconds: bool) -> str:
