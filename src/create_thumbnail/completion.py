@@ -4,9 +4,11 @@ that thumbnails exist (or were removed, or could not be made) without polling th
     Source "create-thumbnail", DetailType and detail:
     "Thumbnails Created"  the manifest (manifest.py), whether or not it is also written
     "Thumbnails Removed"  {"source": {"bucket", "key"}, "removed": [keys]}
-    "Thumbnails Failed"   {"source": {"bucket", "key"}, "error", "reason", "retryable"}
+    "Thumbnails Failed"   {"source": {"bucket", "key"}, "error", "reason", "retryable",
+                           "removed": [keys] when the object that failed replaced an image}
 
-A skipped or duplicate record tells nothing new and sends nothing. Sending is best effort: the
+A skipped or duplicate record tells nothing new and sends nothing, unless thumbnails were
+removed (an image overwritten by an empty object): that is a "Thumbnails Removed". Sending is best effort: the
 thumbnails are what matters, so PutEvents failures are retried, then counted and logged, never
 raised. The entries are built here from the report (pure); EventBridgePublisher is the only part
 that knows boto3.
@@ -39,12 +41,14 @@ def _entry(outcome: Outcome, bus: str) -> dict[str, Any] | None:
     source = {"bucket": outcome.bucket, "key": outcome.key}
     if outcome.status == "created" and outcome.manifest is not None:
         detail_type, detail = "Thumbnails Created", outcome.manifest
-    elif outcome.status == "removed":
-        detail_type, detail = "Thumbnails Removed", {"source": source, "removed": list(outcome.removed)}
     elif outcome.status in ("failed", "retryable"):
         error = type(outcome.error).__name__ if outcome.error is not None else None
         detail_type, detail = "Thumbnails Failed", {"source": source, "error": error, "reason": outcome.reason,
                                                     "retryable": isinstance(outcome.error, TransientError)}  # fmt: skip
+        if outcome.removed:  # an image replaced by something that is not one: its thumbnails went
+            detail["removed"] = list(outcome.removed)
+    elif outcome.removed and outcome.status != "duplicate":  # removed, or replaced by an empty object
+        detail_type, detail = "Thumbnails Removed", {"source": source, "removed": list(outcome.removed)}
     else:
         return None
     resources = [f"arn:aws:s3:::{outcome.bucket}/{outcome.key}"] if outcome.bucket and outcome.key else []

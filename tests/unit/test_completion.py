@@ -73,3 +73,15 @@ def test_batches_of_ten_and_failed_entries_are_sent_again():
 def test_what_keeps_failing_is_counted_not_raised():
     assert EventBridgePublisher(FlakyEventBridge({"k1.jpg": 99}), pause_s=0).publish(completion_entries(_report(5), "b")) == 1
     assert EventBridgePublisher(FlakyEventBridge(broken=True), pause_s=0).publish(completion_entries(_report(12), "b")) == 12
+
+
+def test_an_image_replaced_by_what_is_not_one_says_which_thumbnails_went():
+    report = Report([
+        Outcome("b", "f.jpg", "failed", "NotAnImage: html", error=NotAnImage("html"), removed=("64x64/f.jpg",)),
+        Outcome("b", "e.jpg", "skipped", "empty object (0 bytes)", removed=("64x64/e.jpg",)),
+        Outcome("b", "s.jpg", "duplicate", removed=("64x64/s.jpg.png",)),  # a stray of its own: no news
+    ])  # fmt: skip
+    entries = completion_entries(report, "my-bus")
+    assert [(e["DetailType"], json.loads(e["Detail"]).get("removed")) for e in entries] == [
+        ("Thumbnails Failed", ["64x64/f.jpg"]), ("Thumbnails Removed", ["64x64/e.jpg"]),
+    ]
