@@ -116,19 +116,20 @@ def reconcile(bucket: str, key: str, destination: Destination) -> Result:
         return Result("skipped", reason)
     rule = destination.settings.rule_for(key)
     wrote: set[str] = set()  # keys this invocation wrote: looked at again on a later attempt
-    conflict: WriteConflict | None = None
+    last = ""
     for _ in range(MAX_ATTEMPTS):
         _check_time_left(destination)
         try:
             result, acted_on, changed = _attempt(bucket, key, rule, destination, wrote)
-        except WriteConflict as error:
-            conflict = error
+        except WriteConflict as conflict:
+            last = str(conflict)
             continue
         if not changed or _current(destination.storage, bucket, key) == acted_on:
             return result
+        last = "the source changed while it was being reconciled"
     raise WriteConflict(
         f"s3://{bucket}/{key} changed during each of {MAX_ATTEMPTS} attempts to reconcile it "
-        f"(last: {conflict or 'the source changed'}); left for the retry"
+        f"(last: {last}); left for the retry"
     )
 
 
