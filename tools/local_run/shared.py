@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -34,7 +35,11 @@ LOCAL_AWS_ENV = {
 
 @contextmanager
 def embedded_s3() -> Iterator[str]:
-    """Yields the endpoint URL (http://127.0.0.1:PORT) of a fresh, empty moto server."""
+    """Yields the endpoint URL (http://127.0.0.1:PORT) of a fresh, empty moto server.
+
+    moto keeps its buckets per process, not per server: a second server in the same process
+    would start with the first one's objects (a test's thumbnails found by the next test as
+    duplicates). So the state is reset when a server starts; one process, one S3 at a time."""
     from moto.server import ThreadedMotoServer  # heavy: only the commands that start one pay it
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request
@@ -42,6 +47,8 @@ def embedded_s3() -> Iterator[str]:
     server.start()
     try:
         host, port = server.get_host_and_port()
+        reset = urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST")
+        urllib.request.urlopen(reset, timeout=30).close()  # noqa: S310 - our own loopback server
         yield f"http://{host}:{port}"
     finally:
         server.stop()
