@@ -61,6 +61,17 @@ class WriteConflict(TransientError):
     happening does the record fail, to be retried."""
 
 
+class UnexpectedError(TransientError):
+    """Anything our code or a library raised that is none of the above: a bug, or a library
+    that changed, never taken for bad input. The record is retried (it may be a passing
+    fault, and a fixed deployment should get the event), its traceback is logged, it has a
+    metric of its own, and after the retries the event reaches the failed-events queue."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        super().__init__(f"{type(error).__name__}: {error}")
+
+
 class StorageAccessDenied(TransientError):
     """S3 said 403. With s3:ListBucket granted this is the deployment (a policy, a KMS key),
     not a missing object, so the event must survive to be retried once the policy is fixed."""

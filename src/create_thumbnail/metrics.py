@@ -17,6 +17,7 @@ from collections import Counter
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
+from create_thumbnail.errors import UnexpectedError
 from create_thumbnail.pipeline import Report
 
 NAMESPACE = "CreateThumbnail"
@@ -49,6 +50,8 @@ def publish(report: Report, namespace: str = NAMESPACE, undelivered_events: int 
             breakdown[(metric, dimension, _why(outcome.error, outcome.reason))] += 1
     if totals.metric_set:
         totals.flush_metrics()
+    for raised, count in _unexpected(report).items():
+        breakdown[("UnexpectedErrors", "Raised", raised)] += count
     for (metric, dimension, value), count in sorted(breakdown.items()):
         line = AmazonCloudWatchEMFProvider(namespace=namespace)
         line.add_dimension(dimension, value)
@@ -59,3 +62,8 @@ def publish(report: Report, namespace: str = NAMESPACE, undelivered_events: int 
 def _why(error: Exception | None, reason: str | None) -> str:
     """The error's class name, or the skip reason, which never contains the key."""
     return type(error).__name__ if error is not None else reason or "unknown"
+
+
+def _unexpected(report: Report) -> Counter[str]:
+    """Bugs by the class of what was raised (TypeError, KeyError...): a closed set too."""
+    return Counter(type(o.error.error).__name__ for o in report.outcomes if isinstance(o.error, UnexpectedError))

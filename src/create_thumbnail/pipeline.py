@@ -24,7 +24,14 @@ from aws_lambda_powertools import Logger
 from create_thumbnail.budget import Budget
 from create_thumbnail.config import Rule, Settings
 from create_thumbnail.crop import parse_focal_point
-from create_thumbnail.errors import InvalidRecord, PermanentError, RecursionRefused, ThumbnailError, TransientError
+from create_thumbnail.errors import (
+    InvalidRecord,
+    PermanentError,
+    RecursionRefused,
+    ThumbnailError,
+    TransientError,
+    UnexpectedError,
+)
 from create_thumbnail.events import Change, Item, Kind, Skip, Unreadable, parse_event
 from create_thumbnail.imaging import Rendered, make_renditions
 from create_thumbnail.lifecycle import Destination, Renderer, Result, reconcile
@@ -171,6 +178,11 @@ def _attempt(item: Item, destination: Destination) -> Outcome:
     except TransientError as error:
         reason = f"{type(error).__name__}: {error}"
         return Outcome(bucket, key, "retryable", reason, ms=_ms(started), error=error, receipt=receipt)
+    except Exception as error:  # a bug, not bad input: seen, retried, counted as one
+        logger.exception("unexpected error", extra={"bucket": bucket, "key": key, "error": type(error).__name__})
+        unexpected = UnexpectedError(error)
+        reason = f"{type(unexpected).__name__}: {unexpected}"
+        return Outcome(bucket, key, "retryable", reason, ms=_ms(started), error=unexpected, receipt=receipt)
 
 
 def _reconcile(change: Change, destination: Destination) -> tuple[str, Result]:

@@ -81,3 +81,23 @@ def test_metrics_can_be_switched_off(capsys, monkeypatch: pytest.MonkeyPatch):
     publish(handle_event(put_event(storage.upload(SOURCE, "a.jpg", source_bytes("RGB", (40, 30), "JPEG"))),
                          SETTINGS, storage))
     assert capsys.readouterr().out == ""
+
+
+def test_a_bug_is_retryable_and_counted_as_one_not_as_bad_input(capsys):
+    """A TypeError from our own code (here: a storage that returns the wrong thing) is no
+    NotAnImage: the record is retryable, and counted under UnexpectedErrors by what it raised."""
+
+    class BrokenStorage(InMemoryStorage):
+        def get(self, bucket: str, key: str):
+            return 42  # not a Document: reading its .stored raises AttributeError in our code
+
+    storage = BrokenStorage()
+    report = handle_event(put_event(storage.upload(SOURCE, "a.jpg", source_bytes("RGB", (64, 48), "JPEG"))),
+                          SETTINGS, storage)  # fmt: skip
+    [outcome] = report.outcomes
+    assert (outcome.status, outcome.reason.split(":")[0]) == ("retryable", "UnexpectedError")
+    assert report.raises
+    publish(report)
+    found = metrics_of(capsys.readouterr().out)
+    assert found[("RecordsRetryable", (("Error", "UnexpectedError"),))] == [1.0]
+    assert found[("UnexpectedErrors", (("Raised", "AttributeError"),))] == [1.0]
