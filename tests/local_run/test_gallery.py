@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import shutil
 from pathlib import Path
@@ -24,13 +23,16 @@ from PIL import Image
 
 from create_thumbnail.config import Box
 from create_thumbnail.imaging import make_thumbnails
+from tests.tooling import missing_tool
 
 pytestmark = pytest.mark.slow
 
-if shutil.which("chromium") is None:
-    if os.environ.get("CI"):
-        raise RuntimeError("CI needs chromium: scripts/bootstrap.sh installs Debian's package")
-    pytest.skip("no chromium: ./scripts/test installs it (apt-get install chromium)", allow_module_level=True)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def chromium() -> None:
+    if shutil.which("chromium") is None:
+        missing_tool("chromium", "scripts/bootstrap.sh installs Debian's package (apt-get install chromium)")
 
 HARNESS = """<!doctype html><html><body style="margin:0">
 <iframe id="narrow" src="index.html" width="400" height="800"></iframe>
@@ -123,9 +125,7 @@ SOURCES = {
 def test_thumbnails_look_as_their_profiled_sources_do_in_chromium(name: str, tmp_path: Path):
     for profile in (ADOBE_RGB_ICC, CMYK_ICC):
         if not profile.is_file():
-            if os.environ.get("CI"):
-                raise RuntimeError(f"CI needs {profile}: scripts/bootstrap.sh installs its package")
-            pytest.skip(f"no {profile}: apt-get install icc-profiles-free libgs-common")
+            missing_tool(str(profile), "scripts/bootstrap.sh installs it (apt-get install icc-profiles-free libgs-common)")
     source = SOURCES[name]()
     [thumbnail] = make_thumbnails(source, [Box(200, 200)], 50_000_000)
     (tmp_path / "source.jpg").write_bytes(source)

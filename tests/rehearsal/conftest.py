@@ -2,13 +2,12 @@
 this machine, and one rehearsal per TriggerMode, run on first use and shared by every test.
 
 LocalStack comes from .venv-localstack (scripts/bootstrap.sh makes it; scripts/test runs that
-first). Without it the tier is skipped, with the command that fixes it, except under CI
-(CI set): there a rehearsal that cannot run is a failure, not a skip nobody reads.
+first). Without it the tier is skipped, with the command that fixes it, when run by hand; under
+./scripts/test a rehearsal that cannot run is a failure, not a skip nobody reads.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from rehearsal.localstack import LocalStack, localstack_python, running_localsta
 
 from tests.local_run.conftest import sam_home
 from tests.rehearsal.scenario import REPO_ROOT, TEMPLATE, Rehearsal, rehearse
+from tests.tooling import missing_tool
 
 LOCALSTACK_VENV = REPO_ROOT / ".venv-localstack"
 MODES = ("SQS", "EventBridge")
@@ -31,13 +31,9 @@ STORM_LINES = pytest.StashKey[list[str]]()
 
 
 def require_localstack() -> None:
-    """Skip (or, under CI, fail) with the command that makes .venv-localstack."""
-    if localstack_python(LOCALSTACK_VENV).exists():
-        return
-    message = f"{LOCALSTACK_VENV} is missing: run ./scripts/bootstrap.sh (./scripts/test does)"
-    if os.environ.get("CI"):
-        pytest.fail(f"{message}; CI is set, so the deploy rehearsal must run", pytrace=False)
-    pytest.skip(message)
+    """Skip by hand, fail under ./scripts/test (tests/tooling.py), naming what makes .venv-localstack."""
+    if not localstack_python(LOCALSTACK_VENV).exists():
+        missing_tool(str(LOCALSTACK_VENV), "run ./scripts/bootstrap.sh (./scripts/test does)")
 
 
 @pytest.fixture(scope="session")

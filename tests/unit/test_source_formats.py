@@ -5,7 +5,7 @@ output format has it; and each format refused with its reason when it is not ena
 from __future__ import annotations
 
 import pytest
-from local_run.inputs.grid import MORE_SOURCES, TRANSPARENT, decode, source_bytes
+from local_run.inputs.grid import MORE_SOURCES, TRANSPARENT, decode, oriented, source_bytes
 
 from create_thumbnail.config import ALL_SOURCE_FORMATS, Box
 from create_thumbnail.errors import NotAnImage
@@ -16,12 +16,11 @@ from tests.unit.test_imaging import BOX, MAX_PIXELS, _assert_marker_top_left, _a
 SHAPES = {"wide": (300, 200), "tall": (200, 300)}
 
 
-@pytest.mark.parametrize("orientation", range(1, 9))
-@pytest.mark.parametrize(("image_format", "mode"), MORE_SOURCES, ids=[f"{f}-{m}" for f, m in MORE_SOURCES])
+@pytest.mark.parametrize(
+    ("image_format", "mode", "orientation"), oriented(MORE_SOURCES), ids=[f"{f}-{m}-{o}" for f, m, o in oriented(MORE_SOURCES)]
+)
 @pytest.mark.parametrize("shape", SHAPES)
 def test_more_formats_fit_keep_aspect_and_stand_upright(orientation, image_format, mode, shape):
-    if image_format == "GIF" and orientation != 1:
-        pytest.skip("a GIF carries no EXIF orientation")
     size = SHAPES[shape]
     data = source_bytes(mode, size, image_format, orientation)
     assert sniff_format(data) == image_format

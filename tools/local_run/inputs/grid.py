@@ -92,3 +92,9 @@ MORE_SOURCES = [
     ("WEBP", "RGB"), ("WEBP", "RGBA"), ("AVIF", "RGB"), ("AVIF", "RGBA"), ("HEIF", "RGB"), ("HEIF", "RGBA"),
     ("TIFF", "RGB"), ("TIFF", "RGBA"), ("TIFF", "L"), ("TIFF", "CMYK"), ("TIFF", "I;16"), ("GIF", "P"), ("GIF", "P+alpha"),
 ]  # fmt: skip
+
+
+def oriented(sources: list[tuple[str, str]]) -> list[tuple[str, str, int]]:
+    """(format, mode, EXIF orientation) for each orientation the format can carry: a GIF has no
+    EXIF, so 1 alone. A grid of every combination would only skip the ones that cannot exist."""
+    return [(f, m, o) for f, m in sources for o in (range(1, 9) if f != "GIF" else (1,))]
