@@ -1,7 +1,8 @@
 """`sam build` makes the artifact Lambda will run, and makes it right, without Docker.
 
 What is shipped is decided by src/Makefile (the function's BuildMethod) from src/requirements.txt
-and src/create_thumbnail, not by this venv. The function runs on arm64 while laptops and CI are
+(uv's hashed lock of every package, installed with pip's --require-hashes) and
+src/create_thumbnail, not by this venv. The function runs on arm64 while laptops and CI are
 mostly x86_64, so the build must fetch aarch64 wheels (pip is asked for the Lambda platform's
 binary wheels): an x86_64 Pillow would deploy fine and fail on the first import. Dev tools and
 boto3 (the runtime ships it) must stay out, which also keeps the artifact small. Every module is
@@ -22,7 +23,10 @@ import time
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 from samcli.yamlhelper import yaml_parse
+
+from tests.unit.test_requirements import locked_versions
 
 pytestmark = pytest.mark.slow
 
@@ -30,6 +34,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 FUNCTION = "CreateThumbnailFunction"
 EM_AARCH64 = 183
+OPERATIONS_DOC = REPO_ROOT / "docs" / "operations.md"
 MAX_ARTIFACT_MB = 80  # ~54 MB today: Pillow's and libvips' bundled codecs, Powertools, .pyc
 CACHE_TAG = "cpython-313"  # the Lambda runtime's; this venv is 3.13 too (scripts/bootstrap.sh)
 # PEP 552's flags word after the magic number: bit 0 hash-based, bit 1 check the source's hash.
@@ -132,6 +137,17 @@ def test_pillow_is_built_for_arm64(function_dir: Path) -> None:
     assert not wrong
 
 
+def test_the_artifact_holds_exactly_the_locked_set(function_dir: Path) -> None:
+    """The installed distributions are the lock's, at its versions: none pip found beside it (a
+    dependency the lock lacks fails --require-hashes, but nothing else would notice a package
+    added by another step), none of the lock's left out (pyvips, built and installed apart)."""
+    infos = [p.name.removesuffix(".dist-info") for p in function_dir.glob("*.dist-info")]
+    # A dist-info folder is named {name}-{version}, the name with `-` written `_`.
+    installed = dict(info.rsplit("-", 1) for info in infos)
+    assert len(installed) == len(infos)
+    assert {canonicalize_name(n): v for n, v in installed.items()} == locked_versions()
+
+
 def top_level_name(entry: Path) -> str:
     """The import or distribution name a top-level artifact entry stands for."""
     if entry.name.endswith((".dist-info", ".data", ".libs")):
@@ -182,7 +198,7 @@ def test_makefile_default_architecture_is_the_templates() -> None:
 def test_only_the_function_is_shipped(function_dir: Path) -> None:
     """The build's own inputs stay behind: the Makefile copies only what it names."""
     names = {entry.name for entry in function_dir.iterdir()}
-    assert names & {"Makefile", "requirements.txt", "bin"} == set()
+    assert names & {"Makefile", "requirements.txt", "requirements.in", ".wheels", "bin"} == set()
 
 
 def test_artifact_size(function_dir: Path, record_property) -> None:
@@ -191,3 +207,6 @@ def test_artifact_size(function_dir: Path, record_property) -> None:
     print(f"\nunzipped {FUNCTION} artifact: {megabytes:.1f} MB")
     record_property("artifact_mb", round(megabytes, 1))
     assert megabytes < MAX_ARTIFACT_MB
+    # The figure the docs give is a claim this test owns: within 10% of what was built.
+    documented = float(re.search(r"The artifact: (\d+(?:\.\d+)?) MB unzipped", OPERATIONS_DOC.read_text())[1])
+    assert abs(documented - megabytes) <= 0.1 * megabytes, f"docs/operations.md says {documented} MB"

@@ -1,9 +1,16 @@
-"""src/requirements.txt (what `sam build` ships) pins the same runtime dependencies as
-pyproject.toml (what the venv, the tests and the local run use), minus boto3, which the Lambda
-python3.13 runtime provides. Two lists kept by hand drift apart; this keeps them in step."""
+"""What `sam build` ships, held to what the venv, the tests and the local run use.
+
+pyproject.toml pins the function's direct dependencies; src/requirements.in (the lock's input)
+pins the same, minus boto3, which the Lambda python3.13 runtime provides; src/requirements.txt
+is uv's hashed lock of everything the artifact installs (src/Makefile installs it with pip's
+--require-hashes). Lists kept by hand drift apart, and a lock not made again after a pin moved
+would ship the old version: this keeps the three in step. The command that makes the lock heads
+requirements.in. tests/build/test_sam_build.py checks the artifact holds exactly the locked set.
+"""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -11,7 +18,12 @@ from packaging.requirements import Requirement  # a pytest dependency, so always
 from packaging.utils import canonicalize_name
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+LOCK_INPUT = REPO_ROOT / "src" / "requirements.in"
+LOCK = REPO_ROOT / "src" / "requirements.txt"
 PROVIDED_BY_THE_RUNTIME = {"boto3"}
+# The runtime's AWS SDK, shipped again it would shadow the runtime's own (and its 31 MB).
+RUNTIME_SDK = {"boto3", "botocore", "s3transfer"}
+SHA256 = re.compile(r"--hash=sha256:[0-9a-f]{64}")
 
 
 def pins(requirements: list[str]) -> dict[str, str]:
@@ -20,27 +32,70 @@ def pins(requirements: list[str]) -> dict[str, str]:
     return {canonicalize_name(r.name): str(r.specifier) for r in parsed}
 
 
-def requirements_txt() -> list[str]:
-    lines = (REPO_ROOT / "src" / "requirements.txt").read_text().splitlines()
-    return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
+def requirement_lines(path: Path) -> list[str]:
+    """The file's logical lines (backslash continuations joined), comments and blanks dropped."""
+    joined = re.sub(r"\\\n", " ", path.read_text())
+    lines = (line.split("#", 1)[0].strip() for line in joined.splitlines())
+    return [line for line in lines if line]
+
+
+def lock_entries() -> dict[str, tuple[Requirement, list[str]]]:
+    """Each lock entry as name -> (its requirement, the options that follow it, as written)."""
+    entries = {}
+    for line in requirement_lines(LOCK):
+        requirement, _, options = line.partition(" --")
+        parsed = Requirement(requirement)
+        options_given = f"--{options}".split() if options else []
+        entries[canonicalize_name(parsed.name)] = (parsed, options_given)
+    return entries
+
+
+def locked_versions() -> dict[str, str]:
+    """name -> version of every package the artifact installs, as the lock pins it."""
+    return {name: str(r.specifier).removeprefix("==") for name, (r, _) in lock_entries().items()}
 
 
 def project_dependencies() -> list[str]:
     return tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
 
 
-def test_requirements_txt_matches_pyproject_minus_runtime_provided() -> None:
+def shipped_direct_pins() -> dict[str, str]:
     project = pins(project_dependencies())
-    expected = {name: spec for name, spec in project.items() if name not in PROVIDED_BY_THE_RUNTIME}
-    assert pins(requirements_txt()) == expected
+    return {name: spec for name, spec in project.items() if name not in PROVIDED_BY_THE_RUNTIME}
 
 
-def test_shipped_dependencies_are_pinned() -> None:
-    """An unpinned requirement makes every `sam build` a possibly different artifact."""
-    for name, spec in pins(requirements_txt()).items():
+def test_lock_input_matches_pyproject_minus_runtime_provided() -> None:
+    assert pins(requirement_lines(LOCK_INPUT)) == shipped_direct_pins()
+
+
+def test_lock_pins_the_direct_dependencies_as_pyproject_does() -> None:
+    """A pin moved in pyproject.toml and requirements.in but not locked again fails here."""
+    locked = {name: str(r.specifier) for name, (r, _) in lock_entries().items()}
+    direct = shipped_direct_pins()
+    assert {name: locked.get(name) for name in direct} == direct
+
+
+def test_direct_dependencies_are_pinned() -> None:
+    """An unpinned input lets each regeneration of the lock pick a different version."""
+    for name, spec in pins(requirement_lines(LOCK_INPUT)).items():
         assert spec.startswith("==") and "," not in spec, f"{name}{spec} is not pinned"
+
+
+def test_every_lock_entry_is_pinned_with_hashes_and_no_marker() -> None:
+    """pip's --require-hashes needs `==` and a hash on every line. A marker would be evaluated by
+    pip on the build host, not on Lambda (--platform does not change that), so the lock is
+    resolved for Lambda's platform and holds none; an option line (an index, -e) fails too."""
+    entries = lock_entries()
+    assert len(entries) == len(requirement_lines(LOCK))  # no package locked twice
+    for name, (requirement, hashes) in entries.items():
+        spec = str(requirement.specifier)
+        assert spec.startswith("==") and "," not in spec and "*" not in spec, f"{name}{spec}"
+        assert not requirement.extras and not requirement.url, name
+        assert requirement.marker is None, f"{name}: marker {requirement.marker}"
+        assert hashes and all(SHA256.fullmatch(h) for h in hashes), f"{name}: {hashes}"
 
 
 def test_runtime_provided_packages_are_not_shipped() -> None:
     assert PROVIDED_BY_THE_RUNTIME <= pins(project_dependencies()).keys()
-    assert not PROVIDED_BY_THE_RUNTIME & pins(requirements_txt()).keys()
+    assert not PROVIDED_BY_THE_RUNTIME & pins(requirement_lines(LOCK_INPUT)).keys()
+    assert not RUNTIME_SDK & lock_entries().keys()
