@@ -42,9 +42,15 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     S3 Batch Operations. Otherwise (S3, SNS, EventBridge: asynchronous) raises
     RetryableRecordsFailed, after every record was tried, if any failed transiently: Lambda then
     retries the event and, after its retries, sends it to the failure queue."""
-    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000
+    remaining_ms = context.get_remaining_time_in_millis()
+    deadline = time.monotonic() + remaining_ms / 1000
     try:
         settings, storage, publisher = wiring()
+        # The time left as an invocation begins is the only word of the timeout Lambda gives.
+        # Every invocation, the first and every warm one, begins with all of it (less the ms of
+        # delivery), so checking each gives the first one's answer, costs a comparison and needs
+        # no state beside wiring's cache (which tests and tools build without a context).
+        settings.check_against_timeout(remaining_ms)
         report = handle_event(event, settings, storage, deadline)
     except (ConfigError, InvalidEvent):
         logger.exception("invocation rejected")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -54,6 +55,17 @@ DEFAULT_MAX_SOURCE_BYTES = 50 * 1024 * 1024
 # PNG to 256 and 1024 px took 0.66 s and 93 MB over the runtime's (benchmarks/budget_bench.py).
 # The memory budget (budget.py) is the floor under this cap.
 DEFAULT_MAX_SOURCE_PIXELS = 50_000_000
+# Lambda's MemorySize range, in MB (MiB, as Lambda counts them).
+MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10_240
+# A source is read whole into the function's memory (lifecycle.py), and no function has more
+# than MAX_MEMORY_MB: an object larger than this could never be read, by any deployment.
+MAX_SOURCE_BYTES_LIMIT = MAX_MEMORY_MB * 1024 * 1024
+# budget.MAX_SIDE squared (a test keeps them equal; budget.py imports this module): no image
+# with more pixels passes budget.check_shape. Below it, at MAX_MEMORY_MB the memory budget still
+# admits some images of every size (a grey PNG streams at ~2 bytes a source pixel, 8.6 GB at
+# 65,535 x 65,535 against a budget of 10,140 MB; a baseline JPEG decodes at 1/8 scale), so no
+# smaller bound holds for every image: above this the limit would mean nothing.
+MAX_SOURCE_PIXELS_LIMIT = 65_535 * 65_535
 # A record is started only while this much of the invocation's time is left. The slowest records
 # measured (a 12 MP HEIF, a 50 MP PNG: 0.9 and 0.7 s on the benchmark host, under 2 s at
 # 1024 MB) fit five times over, and it is a sixth of template.yaml's 60 s Timeout. What is not started is left for the retry.
@@ -62,6 +74,7 @@ DEFAULT_DEADLINE_MARGIN_MS = 10_000
 # in-process demo).
 DEFAULT_MEMORY_MB = 1024
 DEFAULT_MAX_FRAMES = 100
+MAX_FRAMES_LIMIT = 10_000
 MAX_BOX_SIDE = 4096
 
 OUTPUT_FORMATS = ("source", "jpeg", "png", "webp", "avif")
@@ -73,9 +86,13 @@ GRAVITIES = ("attention", "centre")
 INSIDE, COVER = "inside", "cover"
 _COLOUR = re.compile(r"^#?([0-9a-fA-F]{6})$")
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_BOX = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*(?::\s*(\w+)\s*)?$")
+# Digits are ASCII ones: int() and \d also take other scripts' ('٣'), which no AWS API does.
+_BOX = re.compile(r"^\s*([0-9]+)\s*[xX]\s*([0-9]+)\s*(?::\s*(\w+)\s*)?$")
+# As Python writes a number: digits, optionally grouped by single underscores (50_000_000). A
+# sign is read so that '-5' is told it is out of range rather than not a number.
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+(?:_[0-9]+)*")
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
-_BUS_NAME = re.compile(r"^[A-Za-z0-9._\-/]{1,256}$|^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[A-Za-z0-9._\-/]{1,256}$")
+_BUS_NAME = re.compile(r"^[A-Za-z0-9._\-/]{1,256}$|^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._\-/]{1,256}$")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -137,7 +154,7 @@ class Encoding:
             ),
             background=parse_colour(THUMBNAIL_BACKGROUND, env.get(THUMBNAIL_BACKGROUND), default.background),
             animated=parse_bool(THUMBNAIL_ANIMATED, env.get(THUMBNAIL_ANIMATED), default.animated),
-            max_frames=parse_int_in(MAX_FRAMES, env.get(MAX_FRAMES), 1, 10_000, default.max_frames),
+            max_frames=parse_int_in(MAX_FRAMES, env.get(MAX_FRAMES), 1, MAX_FRAMES_LIMIT, default.max_frames),
         )
 
 
@@ -153,7 +170,30 @@ class Rule:
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(repr((self.sizes, self.encoding, self.gravity)).encode()).hexdigest()[:16]
+        return hashlib.sha256(self.description.encode()).hexdigest()[:16]
+
+    @property
+    def description(self) -> str:
+        """What makes a thumbnail's bytes, by name, and nothing else: a field added to Encoding
+        that does not change them (a timeout, a switch for logs) leaves every digest alone.
+        Written as the first digest wrote them, a repr of the dataclasses, so the thumbnails it
+        recorded are not taken for stale; a new setting that changes the bytes goes in
+        _DESCRIBED_ENCODING, and changes every digest, as it should."""
+        boxes = [f"Box(width={box.width!r}, height={box.height!r}, fit={box.fit!r})" for box in self.sizes]
+        encoding = ", ".join(f"{name}={getattr(self.encoding, name)!r}" for name in _DESCRIBED_ENCODING)
+        return _tuple_text([_tuple_text(boxes), f"Encoding({encoding})", repr(self.gravity)])
+
+
+# The Encoding fields that change a thumbnail's bytes, in the order the digest has always had.
+_DESCRIBED_ENCODING = (
+    "formats", "jpeg_quality", "webp_quality", "avif_quality", "png_compress_level",
+    "background", "animated", "max_frames",
+)  # fmt: skip
+
+
+def _tuple_text(items: list[str]) -> str:
+    """As repr writes a tuple of these texts: '(a,)' for one, '(a, b)' for two."""
+    return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,17 +217,19 @@ class Settings:
         settings = cls(
             destination_bucket=parse_bucket(DESTINATION_BUCKET, env.get(DESTINATION_BUCKET)),
             sizes=parse_sizes(THUMBNAIL_SIZES, env.get(THUMBNAIL_SIZES) or DEFAULT_SIZES),
-            max_source_bytes=parse_positive_int(
-                MAX_SOURCE_BYTES, env.get(MAX_SOURCE_BYTES), DEFAULT_MAX_SOURCE_BYTES
+            max_source_bytes=parse_int_in(
+                MAX_SOURCE_BYTES, env.get(MAX_SOURCE_BYTES), 1, MAX_SOURCE_BYTES_LIMIT, DEFAULT_MAX_SOURCE_BYTES
             ),
-            max_source_pixels=parse_positive_int(
-                MAX_SOURCE_PIXELS, env.get(MAX_SOURCE_PIXELS), DEFAULT_MAX_SOURCE_PIXELS
+            max_source_pixels=parse_int_in(
+                MAX_SOURCE_PIXELS, env.get(MAX_SOURCE_PIXELS), 1, MAX_SOURCE_PIXELS_LIMIT, DEFAULT_MAX_SOURCE_PIXELS
             ),
             deadline_margin_ms=parse_positive_int(
                 DEADLINE_MARGIN_MS, env.get(DEADLINE_MARGIN_MS), DEFAULT_DEADLINE_MARGIN_MS
             ),
             encoding=Encoding.from_env(env),
-            memory_mb=parse_int_in(FUNCTION_MEMORY_SIZE, env.get(FUNCTION_MEMORY_SIZE), 128, 10_240, DEFAULT_MEMORY_MB),
+            memory_mb=parse_int_in(
+                FUNCTION_MEMORY_SIZE, env.get(FUNCTION_MEMORY_SIZE), MIN_MEMORY_MB, MAX_MEMORY_MB, DEFAULT_MEMORY_MB
+            ),
             gravity=parse_gravity(THUMBNAIL_GRAVITY, env.get(THUMBNAIL_GRAVITY), "attention"),
             source_formats=parse_list(SOURCE_FORMATS, env.get(SOURCE_FORMATS), ALL_SOURCE_FORMATS, DEFAULT_SOURCE_FORMATS),
             manifest=parse_bool(THUMBNAIL_MANIFEST, env.get(THUMBNAIL_MANIFEST), True),
@@ -203,6 +245,18 @@ class Settings:
     def rule_for(self, key: str) -> Rule:
         """The rule of the longest prefix key starts with, else the plain settings'."""
         return next((rule for rule in self.rules if key.startswith(rule.prefix or "")), self.default_rule)
+
+    def check_against_timeout(self, timeout_ms: int) -> None:
+        """Refuses a DEADLINE_MARGIN_MS that leaves no time for a record: every record would be
+        left for a retry that fares no better, until the event is dropped or dead-lettered.
+        Lambda does not tell a function its timeout, so the caller passes the time left as an
+        invocation begins, which is the timeout less the few ms Lambda took to deliver it."""
+        if self.deadline_margin_ms >= timeout_ms:
+            raise ConfigError(
+                f"{DEADLINE_MARGIN_MS}: {self.deadline_margin_ms:,} ms is not under the function's timeout "
+                f"(about {math.ceil(timeout_ms / 1000):,} s: {timeout_ms:,} ms were left as the invocation "
+                "began), so no record would ever start"
+            )
 
 
 def parse_bucket(name: str, value: str | None) -> str:
@@ -285,13 +339,16 @@ def parse_choice(name: str, value: str | None, choices: tuple[str, ...], default
 
 
 def parse_int_in(name: str, value: str | None, low: int, high: int | None, default: int) -> int:
-    """Blank means the default; '50_000_000' reads as Python would write it."""
+    """Blank means the default; '50_000_000' reads as Python would write it, but not as int()
+    reads it: '__8_5' or Arabic-Indic digits are refused, not taken for 85 or 3."""
     if value is None or not value.strip():
         return default
     try:
-        number = int(value.strip().replace("_", ""))
-    except ValueError:
-        raise ConfigError(f"{name}: {value!r} is not a whole number") from None
+        number = int(value.strip()) if _WHOLE_NUMBER.fullmatch(value.strip()) else None
+    except ValueError:  # over int()'s 4,300 digits
+        number = None
+    if number is None:
+        raise ConfigError(f"{name}: {value!r} is not a whole number (ASCII digits, as in 50_000_000)")
     if high is None and number < low:
         raise ConfigError(f"{name}: {value!r} must be {low} or more")
     if high is not None and not low <= number <= high:
@@ -332,19 +389,36 @@ def parse_rules(name: str, text: str | None, default: Rule) -> tuple[Rule, ...]:
     if text is None:
         return ()
     try:
-        document = json.loads(text)
+        document = json.loads(text, object_pairs_hook=_Members)
     except ValueError as error:
         raise ConfigError(f"{name}: not JSON ({error})") from None
-    if not isinstance(document, dict):
+    if not isinstance(document, _Members):
         raise ConfigError(f"{name}: expected an object of key prefix -> rule")
-    rules = [_rule(name, prefix, fields, default) for prefix, fields in document.items()]
+    members = _unique(name, document, "the prefix")
+    rules = [_rule(name, prefix, fields, default) for prefix, fields in members.items()]
     return tuple(sorted(rules, key=lambda rule: len(rule.prefix or ""), reverse=True))
+
+
+class _Members(list[tuple[str, Any]]):
+    """A JSON object's members in order, repeats kept: json.loads would keep only the last of
+    a repeated key, silently."""
+
+
+def _unique(name: str, members: _Members, what: str) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in members:
+        if key in seen:
+            raise ConfigError(f"{name}: {what} {key!r} is given twice (JSON would keep only the last)")
+        seen[key] = value
+    return seen
 
 
 def _rule(name: str, prefix: str, fields: Any, default: Rule) -> Rule:
     where = f"{name}[{prefix!r}]"
     if not prefix:
         raise ConfigError(f"{name}: a rule's key prefix may not be empty (the plain settings are that rule)")
+    if isinstance(fields, _Members):
+        fields = _unique(where, fields, "the field")
     if not isinstance(fields, dict) or not set(fields) <= _RULE_FIELDS:
         raise ConfigError(f"{where}: expected an object with only {', '.join(sorted(_RULE_FIELDS))}")
     if not all(isinstance(value, str) for value in fields.values()):

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 
 import pytest
 
@@ -10,6 +12,7 @@ from create_thumbnail.config import (
     DEFAULT_MAX_SOURCE_PIXELS,
     Box,
     Encoding,
+    Rule,
     Settings,
 )
 from create_thumbnail.errors import ConfigError
@@ -49,7 +52,7 @@ def test_settings_are_frozen():
         ({"DESTINATION_BUCKET": "ok-bucket", "THUMBNAIL_SIZES": "0x256"}, "THUMBNAIL_SIZES: '0x256' needs sides from 1 to 4096"),
         ({"DESTINATION_BUCKET": "ok-bucket", "THUMBNAIL_SIZES": "9000x10"}, "needs sides from 1 to 4096"),
         ({"DESTINATION_BUCKET": "ok-bucket", "MAX_SOURCE_BYTES": "lots"}, "MAX_SOURCE_BYTES: 'lots' is not a whole number"),
-        ({"DESTINATION_BUCKET": "ok-bucket", "MAX_SOURCE_PIXELS": "-5"}, "MAX_SOURCE_PIXELS: '-5' must be 1 or more"),
+        ({"DESTINATION_BUCKET": "ok-bucket", "MAX_SOURCE_PIXELS": "-5"}, "MAX_SOURCE_PIXELS: '-5' must be from 1 to 4294836225"),
         ({"DESTINATION_BUCKET": "ok-bucket", "DEADLINE_MARGIN_MS": "10s"}, "DEADLINE_MARGIN_MS: '10s' is not a whole number"),
         ({"DESTINATION_BUCKET": "ok-bucket", "DEADLINE_MARGIN_MS": "0"}, "DEADLINE_MARGIN_MS: '0' must be 1 or more"),
     ],
@@ -62,6 +65,55 @@ def test_bad_setting_names_the_variable(env, message):
 def test_limits_accept_underscored_numbers():
     settings = Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "MAX_SOURCE_PIXELS": "50_000_000"})
     assert settings.max_source_pixels == 50_000_000
+    assert Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "JPEG_QUALITY": " 7_0 "}).encoding.jpeg_quality == 70
+
+
+@pytest.mark.parametrize("value", ["__8_5", "8__5", "85_", "_85", "+85", "٨٥", "８５", "8\u0665"])
+def test_a_number_is_ascii_digits_grouped_as_python_writes_them(value):
+    """int() takes all of these (underscores anywhere once they are stripped, any script's digits):
+    85 or 3, from a typo or a pasted value."""
+    with pytest.raises(ConfigError, match=re.escape(f"JPEG_QUALITY: {value!r} is not a whole number")):
+        Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "JPEG_QUALITY": value})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [("THUMBNAIL_SIZES", "٢٥٦x٢٥٦", "THUMBNAIL_SIZES: '٢٥٦x٢٥٦' is not WIDTHxHEIGHT"),
+     ("EVENT_BUS_NAME", "arn:aws:events:us-east-1:١٢٣٤٥٦٧٨٩٠١٢:event-bus/b", "EVENT_BUS_NAME: .* is not an event bus name or ARN")],
+)  # fmt: skip
+def test_digits_in_sizes_and_arns_are_ascii_too(name, value, message):
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", name: value})
+
+
+@pytest.mark.parametrize(
+    ("name", "largest"),
+    [("MAX_SOURCE_BYTES", 10_240 * 1024 * 1024),  # Lambda's largest memory: the source is read whole
+     ("MAX_SOURCE_PIXELS", 65_535 * 65_535)],  # budget.MAX_SIDE squared: no larger image passes
+)  # fmt: skip
+def test_source_limits_stop_where_no_function_could_reach(name, largest):
+    env = {"DESTINATION_BUCKET": "ok-bucket"}
+    assert getattr(Settings.from_env({**env, name: str(largest)}), name.lower()) == largest
+    with pytest.raises(ConfigError, match=f"{name}: '{largest + 1}' must be from 1 to {largest}"):
+        Settings.from_env({**env, name: str(largest + 1)})
+
+
+def test_the_pixel_limit_is_the_largest_image_budget_lets_through():
+    """config cannot import budget (budget imports config): the bound is written out, and kept here."""
+    from create_thumbnail import budget, config
+
+    assert config.MAX_SOURCE_PIXELS_LIMIT == budget.MAX_SIDE**2
+    assert config.MAX_SOURCE_BYTES_LIMIT == config.MAX_MEMORY_MB * 2**20
+
+
+def test_a_margin_that_leaves_no_time_for_a_record_names_the_variable_and_the_timeout():
+    """Lambda gives no timeout variable: the handler passes the time left as an invocation began."""
+    settings = Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "DEADLINE_MARGIN_MS": "60_000"})
+    for began_with in (59_998, 60_000, 9_000):
+        with pytest.raises(ConfigError, match=r"DEADLINE_MARGIN_MS: 60,000 ms is not under the function's timeout \(about"):
+            settings.check_against_timeout(began_with)
+    settings.check_against_timeout(60_001)
+    Settings.from_env({"DESTINATION_BUCKET": "ok-bucket"}).check_against_timeout(59_998)  # 10 s of 60
 
 
 def test_encoding_defaults_and_overrides():
@@ -149,8 +201,40 @@ def test_rules_can_come_from_a_file_in_the_artifact(tmp_path):
      ('{"a/": {"size": "64x64"}}', "THUMBNAIL_RULES\\['a/'\\]: expected an object with only formats, gravity, sizes"),
      ('{"a/": {"sizes": "64xx"}}', "THUMBNAIL_RULES\\['a/'\\].sizes: '64xx' is not WIDTHxHEIGHT"),
      ('{"a/": {"formats": "bmp"}}', "THUMBNAIL_RULES\\['a/'\\].formats: 'bmp' is not one of"),
-     ('{"a/": {"sizes": 64}}', "every value is a string"), ("missing.json", "THUMBNAIL_RULES: cannot read")],
+     ('{"a/": {"sizes": 64}}', "every value is a string"), ("missing.json", "THUMBNAIL_RULES: cannot read"),
+     ('{"a/": {"sizes": "64x64"}, "b/": {}, "a/": {"sizes": "32x32"}}', "THUMBNAIL_RULES: the prefix 'a/' is given twice"),
+     ('{"a/": {}, "a\\u002f": {}}', "THUMBNAIL_RULES: the prefix 'a/' is given twice"),
+     ('{"a/": {"sizes": "64x64", "sizes": "32x32"}}', "THUMBNAIL_RULES\\['a/'\\]: the field 'sizes' is given twice")],
 )  # fmt: skip
 def test_a_bad_rule_names_the_variable_and_the_prefix(rules, message):
     with pytest.raises(ConfigError, match=message):
         Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "THUMBNAIL_RULES": rules, "LAMBDA_TASK_ROOT": "/nonexistent"})
+
+
+@dataclass(frozen=True, slots=True)
+class _EncodingWithALogSwitch(Encoding):
+    """Encoding as it would be with a field that does not change a thumbnail's bytes."""
+
+    log_timings: bool = True
+
+
+def test_a_field_that_does_not_change_the_bytes_leaves_the_digest_alone():
+    """Else adding one marks every thumbnail stale: the next events and backfill --stale re-render
+    them all for identical bytes."""
+    boxes = (Box(256, 256),)
+    assert Rule(boxes, _EncodingWithALogSwitch()).digest == Rule(boxes).digest
+    assert Rule(boxes, _EncodingWithALogSwitch(log_timings=False)).digest == Rule(boxes).digest
+    changed = Rule(boxes, _EncodingWithALogSwitch(jpeg_quality=70))
+    assert changed.digest == Rule(boxes, Encoding(jpeg_quality=70)).digest != Rule(boxes).digest
+
+
+def test_todays_settings_keep_the_digest_their_thumbnails_record():
+    """Digests recorded by the code before the description (a repr of the dataclasses, 55bd22b):
+    the same settings must give the same digest, or every deployed thumbnail reads as stale."""
+    assert Rule((Box(256, 256),)).digest == "66390dfab59e1379"
+    every_setting = Rule(
+        (Box(64, 64, "cover"), Box(256, 256)),
+        Encoding(("avif", "webp", "jpeg"), 70, 80, 50, 9, (16, 32, 48), animated=True, max_frames=20),
+        gravity="centre", prefix="avatars/",
+    )  # fmt: skip
+    assert every_setting.digest == "e754b05c46a61dba"

@@ -3,6 +3,8 @@ name: the property test generates keys that end in other keys' derived names."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import fields
 from urllib.parse import unquote
 
 import pytest
@@ -142,6 +144,11 @@ def test_rule_digest_changes_with_every_setting_that_changes_a_thumbnail():
     assert len(set(digests)) == len(variants)
     assert Rule(boxes).digest == digests[0]  # and stable for equal settings
     assert Rule(boxes, prefix="avatars/").digest == digests[0]  # the prefix is where, not what
+    # Every Encoding field is in the digest or named here as leaving the bytes alone, so a new
+    # one is placed on purpose: left out by mistake, changing it would never re-render.
+    leave_the_bytes_alone: set[str] = set()
+    described = set(re.findall(r"(\w+)=", Rule(boxes).description))
+    assert {f.name for f in fields(Encoding)} - leave_the_bytes_alone <= described
 
 
 @pytest.mark.parametrize(
