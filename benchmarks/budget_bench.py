@@ -47,7 +47,7 @@ _register_heif()
 make_thumbnails(small.getvalue(), boxes, 10**9)  # imports and first-use allocations
 image = Image.open(io.BytesIO(data))
 header = Header.of(image)
-orientation = _orientation(image, decode=False)
+orientation = _orientation(image)
 from create_thumbnail.imaging import _decoded_size, _draft
 if image.format in ("JPEG", "MPO"):
     _draft(image, boxes, orientation)

@@ -62,11 +62,25 @@ _capsule_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
 
 
 class Borrowed:
-    """image's RGBX bytes (`pixels`, a buffer), valid while this object and image live: it holds
-    the capsules whose release hands Pillow's memory back."""
+    """image's RGBX bytes, lent: a buffer over Pillow's memory (PEP 688) that holds the image and
+    the capsules whose release hands that memory back. `pixels`, the view libvips is given,
+    holds this object in turn, and a libvips image keeps the view it was made from for its whole
+    life, passing it on to every image made from it: whatever reads the bytes keeps them valid,
+    however long it outlives this object, the caller, or the caller's own reference to image.
+    A view that held nothing (the ctypes array alone) let libvips read freed memory."""
 
-    def __init__(self, image: Image.Image, capsules: tuple[Any, Any], pixels: ctypes.Array) -> None:
-        self._image, self._capsules, self.pixels = image, capsules, pixels
+    def __init__(
+        self, image: Image.Image, capsules: tuple[Any, Any], address: int, size: int
+    ) -> None:
+        self._lender = (image, capsules)
+        self._bytes = (ctypes.c_ubyte * size).from_address(address)  # owns nothing itself
+
+    def __buffer__(self, flags: int) -> memoryview:
+        return memoryview(self._bytes)
+
+    @property
+    def pixels(self) -> memoryview:
+        return memoryview(self)
 
 
 def borrow_rgbx(image: Image.Image) -> Borrowed | None:
@@ -83,7 +97,7 @@ def borrow_rgbx(image: Image.Image) -> Borrowed | None:
     data = _rgbx_data(schema, array, size)
     if data is None:
         return None
-    return Borrowed(image, capsules, (ctypes.c_ubyte * size).from_address(data))
+    return Borrowed(image, capsules, data, size)
 
 
 def _rgbx_data(schema: _ArrowSchema, array: _ArrowArray, size: int) -> int | None:

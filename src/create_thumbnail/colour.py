@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from io import BytesIO
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from PIL import Image
 
@@ -46,12 +46,10 @@ def usable_profile(icc: bytes | None, mode: str) -> tuple[bytes | None, str | No
     if not icc:
         return None, None
     try:
-        profile = _parse(icc)
-        if _is_srgb(profile):
+        header = _header(_parse(icc))
+        if _is_srgb(header):
             return None, None
-        _transform(icc, *_modes(profile, mode))
-    except (ValueError, TypeError) as error:  # a header field LittleCMS parsed but Python cannot read
-        return None, f"ICC profile ignored, image made as untagged sRGB: its header cannot be read ({error})"
+        _transform(icc, *_modes(header, mode))
     except _Unusable as reason:
         return None, f"ICC profile ignored, image made as untagged sRGB: {reason}"
     return icc, None
@@ -65,7 +63,7 @@ def to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
         return image if image.mode != "CMYK" else image.convert("RGB")
     from PIL import ImageCms
 
-    in_mode, out_mode = _modes(_parse(icc), image.mode)
+    in_mode, out_mode = _modes(_header(_parse(icc)), image.mode)
     alpha = image.getchannel("A") if image.mode == "LA" else None
     source = image.convert("L") if alpha is not None else image
     converted = ImageCms.applyTransform(source, _transform(icc, in_mode, out_mode))
@@ -76,20 +74,37 @@ def to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
     return converted
 
 
-def _modes(profile: ImageCms.ImageCmsProfile, mode: str) -> tuple[str, str]:
+class _Header(NamedTuple):
+    device_class: str  # 'mntr', 'scnr', 'link'...
+    colour_space: str  # 'RGB', 'GRAY', 'CMYK'...
+    description: str
+
+
+def _header(profile: ImageCms.ImageCmsProfile) -> _Header:
+    """The header fields LittleCMS parsed, read into Python. Reading is where a field that is not
+    text fails (a description of code points past U+10FFFF, a colour space of non-ASCII bytes:
+    ValueError, found by the fuzz test's icc-* inputs): the profile is unusable, no more."""
+    try:
+        header = profile.profile
+        return _Header(header.device_class, header.xcolor_space, header.profile_description or "")
+    except ValueError as error:
+        raise _Unusable(f"its header cannot be read ({error})") from None
+
+
+def _modes(header: _Header, mode: str) -> tuple[str, str]:
     """(LittleCMS input mode, output mode) for pixels of this mode under this profile."""
-    device_class = profile.profile.device_class.strip()
+    device_class = header.device_class.strip()
     if device_class not in _INPUT_CLASSES:
         raise _Unusable(f"a '{device_class}' profile describes no device's colours")
-    space = profile.profile.xcolor_space.strip()
+    space = header.colour_space.strip()
     out_mode = _CONVERSIONS.get(space, {}).get(mode)
     if out_mode is None:
         raise _Unusable(f"a {space} profile does not describe {mode} pixels")
     return ("L" if mode == "LA" else mode), out_mode
 
 
-def _is_srgb(profile: ImageCms.ImageCmsProfile) -> bool:
-    return "srgb" in (profile.profile.profile_description or "").lower()
+def _is_srgb(header: _Header) -> bool:
+    return "srgb" in header.description.lower()
 
 
 @lru_cache(maxsize=8)
@@ -98,7 +113,7 @@ def _parse(icc: bytes) -> ImageCms.ImageCmsProfile:
 
     try:
         return ImageCms.ImageCmsProfile(BytesIO(icc))
-    except (OSError, ImageCms.PyCMSError, TypeError, ValueError) as error:
+    except OSError as error:  # LittleCMS: "cannot open profile from string"
         raise _Unusable(f"it cannot be parsed ({error})") from None
 
 
@@ -117,7 +132,7 @@ def _transform(icc: bytes, in_mode: str, out_mode: str) -> ImageCms.ImageCmsTran
             renderingIntent=ImageCms.Intent.PERCEPTUAL,
             flags=ImageCms.Flags.BLACKPOINTCOMPENSATION,
         )
-    except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as error:
+    except ImageCms.PyCMSError as error:  # buildTransform reports every failure so
         raise _Unusable(f"LittleCMS cannot build a transform from it ({error})") from None
 
 

@@ -18,7 +18,8 @@ class PermanentError(ThumbnailError):
 
 
 class NotAnImage(PermanentError):
-    """The bytes are not a JPEG or PNG we can decode (text named .jpg, corrupt, truncated)."""
+    """The decoder said the bytes are not an image it can read (text named .jpg, corrupt,
+    truncated): its own error is the cause. Nothing else is ever made one (formats.decoding)."""
 
 
 class ImageTooLarge(PermanentError):
@@ -70,6 +71,13 @@ class UnexpectedError(TransientError):
     def __init__(self, error: Exception) -> None:
         self.error = error
         super().__init__(f"{type(error).__name__}: {error}")
+
+
+class ImagingFailed(TransientError):
+    """libvips failed on pixels we had already decoded or made: resampling a rendition or
+    writing a PNG thumbnail. The source was read, so this is not NotAnImage; it is ours or
+    libvips' (its out-of-memory, a thread it could not start, a bug), so the record is retried,
+    and it is counted under its own name with libvips' message, the pyvips.Error as its cause."""
 
 
 class StorageAccessDenied(TransientError):

@@ -6,6 +6,10 @@ pyvips (and the libvips binary pyvips-binary ships) is imported on first use, ne
 a function that sees only JPEGs to one small box never loads it. One thread (Lambda's share of a
 vCPU is under one at 1024 MB) and no operation cache (nothing is decoded twice, and a cache would
 hold decoded pixels between invocations).
+
+What libvips raises (pyvips.Error) never leaves here untyped: on pixels we made it is
+ImagingFailed, a transient error of ours; pngs.py calls libvips failing to read a PNG's
+bytes NotAnImage.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 from PIL import Image
 
 from create_thumbnail.arrow import borrow_rgbx
+from create_thumbnail.errors import ImagingFailed
 
 
 @cache
@@ -38,16 +43,42 @@ def resample_rgb(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     if image.mode != "RGB":
         raise ValueError(f"resample_rgb takes RGB, not {image.mode}")
     width, height = image.size
-    borrowed = borrow_rgbx(image)
-    if borrowed is not None:
-        source = vips().Image.new_from_memory(borrowed.pixels, width, height, 4, "uchar")
-    else:
-        source = vips().Image.new_from_memory(_packed(image), width, height, 3, "uchar")
-    # libvips rounds width / (width / target): the target again (tests/unit/test_renditions.py).
-    reduced = source.reduce(width / size[0], height / size[1], kernel="cubic")
-    if reduced.bands == 4:
-        reduced = reduced.extract_band(0, n=3)
-    return Image.frombytes("RGB", (reduced.width, reduced.height), reduced.write_to_memory())
+    source = rgb_image(image)
+    try:
+        # libvips rounds width / (width / target): the target again (tests/unit/test_renditions.py).
+        reduced = source.reduce(width / size[0], height / size[1], kernel="cubic")
+        if reduced.bands == 4:
+            reduced = reduced.extract_band(0, n=3)
+        pixels = reduced.write_to_memory()
+    except vips().Error as error:
+        raise failed("resampling", error) from error
+    return Image.frombytes("RGB", (reduced.width, reduced.height), pixels)
+
+
+def rgb_image(image: Image.Image) -> Any:
+    """An RGB image's pixels as a libvips image: Pillow's own memory where Pillow lends it (four
+    bands, the fourth unused), else a packed copy (three). The libvips image, and every image
+    made from it, holds what its pixels live in (pyvips keeps the buffer it was given, and a
+    lent buffer keeps its Pillow image: arrow.py), so it may outlive image and the caller."""
+    width, height = image.size
+    lent = borrow_rgbx(image)
+    pixels, bands = (lent.pixels, 4) if lent is not None else (_packed(image), 3)
+    try:
+        return vips().Image.new_from_memory(pixels, width, height, bands, "uchar")
+    except vips().Error as error:
+        raise failed("handing pixels to libvips", error) from error
+
+
+def failed(doing: str, error: Exception) -> ImagingFailed:
+    """ImagingFailed for a pyvips.Error raised while doing something to pixels we made."""
+    return ImagingFailed(f"libvips failed {doing}: {message(error)}")
+
+
+def message(error: Exception) -> str:
+    """libvips' own words: pyvips puts "unable to call <operation>" first and the reason, when
+    libvips gave one, on the lines after."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return "; ".join(lines) or type(error).__name__
 
 
 _STRIP_ROWS = 256

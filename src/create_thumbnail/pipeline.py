@@ -25,6 +25,7 @@ from create_thumbnail.budget import Budget
 from create_thumbnail.config import Rule, Settings
 from create_thumbnail.crop import parse_focal_point
 from create_thumbnail.errors import (
+    ImagingFailed,
     InvalidRecord,
     PermanentError,
     RecursionRefused,
@@ -176,6 +177,8 @@ def _attempt(item: Item, destination: Destination) -> Outcome:
         reason = f"{type(error).__name__}: {error}"
         return Outcome(bucket, key, "failed", reason, ms=_ms(started), error=error, receipt=receipt)
     except TransientError as error:
+        if isinstance(error, ImagingFailed):  # libvips, on pixels we made: its traceback helps
+            logger.exception("imaging failed", extra={"bucket": bucket, "key": key})
         reason = f"{type(error).__name__}: {error}"
         return Outcome(bucket, key, "retryable", reason, ms=_ms(started), error=error, receipt=receipt)
     except Exception as error:  # a bug, not bad input: seen, retried, counted as one

@@ -1,8 +1,14 @@
 """Pillow's RGB memory lent to libvips in place (arrow.py): the bytes are the image's own, not a
-copy, and anything Pillow cannot lend as one run of RGBX bytes is refused, so the caller copies."""
+copy, they stay valid for as long as anything holds them, and anything Pillow cannot lend as one
+run of RGBX bytes is refused, so the caller copies."""
 
 from __future__ import annotations
 
+import gc
+import os
+import subprocess
+import sys
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,6 +17,7 @@ from local_run.inputs.samples import photo
 from PIL import Image
 
 from create_thumbnail.arrow import borrow_rgbx
+from create_thumbnail.libvips import vips
 
 
 @contextmanager
@@ -51,3 +58,58 @@ def test_an_image_in_several_blocks_is_not_lent():
         whole = Image.new("RGB", (400, 400))  # 640 KB: one
     assert borrow_rgbx(split) is None
     assert borrow_rgbx(whole) is not None
+
+
+# Run in a child process: reading freed memory may end in SIGSEGV, which must fail the test, not
+# take pytest down. The libvips image outlives the call that lent it the pixels; every other
+# reference to the Pillow image goes with that call, and new images of another colour are made
+# to take the memory it would have freed.
+_OUTLIVES = """
+import gc
+from PIL import Image
+from create_thumbnail.arrow import borrow_rgbx
+from create_thumbnail.libvips import vips
+{make}
+expected = Image.new("RGB", (512, 512), (10, 20, 30)).tobytes()
+made = lent_to_libvips()
+gc.collect()
+others = [Image.new("RGB", (512, 512), (200, 100, 50)) for _ in range(50)]
+print("same" if made.extract_band(0, n=3).write_to_memory() == expected else "different")
+"""
+_THROUGH_ARROW = """
+def lent_to_libvips():
+    image = Image.new("RGB", (512, 512), (10, 20, 30))
+    lent = borrow_rgbx(image)
+    return vips().Image.new_from_memory(lent.pixels, 512, 512, 4, "uchar")
+"""
+_THROUGH_LIBVIPS = """
+from create_thumbnail.libvips import rgb_image
+def lent_to_libvips():
+    return rgb_image(Image.new("RGB", (512, 512), (10, 20, 30)))
+"""
+
+
+@pytest.mark.parametrize("make", [_THROUGH_ARROW, _THROUGH_LIBVIPS], ids=["arrow", "libvips"])
+def test_a_libvips_image_keeps_the_lent_pixels_alive_after_the_lender_is_gone(make):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    child = subprocess.run(
+        [sys.executable, "-c", _OUTLIVES.format(make=make)], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert child.returncode == 0, f"the child ended with {child.returncode}: {child.stderr[-1500:]}"
+    assert child.stdout.strip() == "same"
+
+
+def test_the_lent_memory_goes_back_once_nothing_holds_it():
+    """Owning is not leaking: once the libvips image goes, so does the Pillow image it held."""
+    image = Image.new("RGB", (256, 256), (10, 20, 30))
+    gone = weakref.ref(image)
+    lent = borrow_rgbx(image)
+    assert lent is not None
+    made = vips().Image.new_from_memory(lent.pixels, 256, 256, 4, "uchar").reduce(2, 2)
+    del image, lent
+    gc.collect()
+    assert gone() is not None, "the libvips image lost the memory its pixels live in"
+    assert made.getpoint(3, 3)[:3] == [10, 20, 30]
+    del made
+    gc.collect()
+    assert gone() is None, "the Pillow image outlived everything that used it"
