@@ -14,7 +14,11 @@ near-empty scans hold a 7000 x 7000 JPEG of 400 KB for minutes). So, from the he
 - the peak memory of the image's path is estimated from a table of bytes per pixel measured
   for each path (docs/performance.md, "Memory budget"; benchmarks/budget_bench.py prints the
   measurement beside the estimate) and refused when over the budget, which is the function's
-  memory less what the runtime itself holds.
+  memory less what the runtime itself holds. AVIF and HEIF are budgeted at the depth and
+  chroma that cost most, since their decoders do not go by what the file's boxes declare
+  (tests/fuzz/decoder_peaks.py measures them);
+- an animation kept as one is budgeted for compositing a frame at the whole canvas beside the
+  frames already made (estimate_animation_peak; animation.py checks every frame's region).
 
 Every refusal is ImageTooLarge, a permanent failure: the same bytes cannot fit next time.
 """
@@ -61,12 +65,34 @@ _PATH_BYTES_PER_PIXEL = {
     "CMYK": 4.3,
     "I;16": 6.1,  # 2 bytes, their copy, the high bytes, the L image (16-bit TIFF)
 }
-# Decoders that hold buffers of their own beside Pillow's image, per pixel, measured at 12 MP
-# (benchmarks/budget_bench.py) as the excess over the same picture's PNG path: libwebp decodes
-# into a buffer of its own and Pillow copies it (RGB 16.2, RGBA 16.6 B/px in all); libavif keeps
-# the YUV planes (RGB 9.4, RGBA 12.1); libheif likewise (RGB 7.7 with glibc's own malloc
-# thresholds, 8.7 with those allocator.py sets: its freed planes stay mapped beside what follows).
-_DECODER_BYTES_PER_PIXEL = {"WEBP": 12.0, "AVIF": 5.3, "HEIF": 4.4}
+# Decoders that hold buffers of their own beside Pillow's image: bytes a pixel without alpha and
+# with it, and fixed bytes. libwebp decodes into a buffer of its own and Pillow copies it (RGB
+# 16.2, RGBA 16.6 B/px in all at 12 MP, benchmarks/budget_bench.py). libavif (dav1d) and libheif
+# (libde265) keep the decoded YUV planes, and alpha's, beside the RGB they convert them to: a
+# byte a sample at 8 bits and two above, chroma from a quarter of luma's (4:2:0) to as much
+# (4:4:4). What a file's boxes declare of depth and chroma is not what the decoders go by: a
+# 10-bit 4:4:4 stream decodes as such under an av1C and pixi (AVIF) or hvcC (HEIF) that say
+# 8-bit 4:2:0. So every AVIF and HEIF is budgeted as the costliest, 10-bit 4:4:4 (12 bits take
+# the same two bytes), which 8-bit 4:2:0 photos overpay by 5-7 B/px. Measured
+# (tests/fuzz/decoder_peaks.py) at 0.75, 3 and 12 MP and, for AVIF, a 128 px picture that
+# libavif scales up to the 50 MP its ispe box claims; fitted from above: 12 MP implies the most
+# per pixel (AVIF RGB 8.2, RGBA 9.0; HEIF RGB 10.0, RGBA 11.0 B/px), 0.75 MP the fixed part
+# (dav1d's per-thread state: 8-14 MB).
+_DECODER_BYTES = {
+    "WEBP": (12.0, 12.0, 0),
+    "AVIF": (8.5, 9.6, 14 * _MB),
+    "HEIF": (10.4, 11.4, 8 * _MB),
+}
+# An animation composites each frame at the canvas' size, per pixel of it, measured
+# (tests/fuzz/decoder_peaks.py: 1000 x 1000 to 5000 x 5000, opaque and transparent, two frames)
+# over the whole call and fitted from above. GIF: Pillow's canvas (4 bytes), the frame decoded
+# into one of the canvas' size (1) then converted (4), its crop and its disposal (4 each), our
+# RGBA copy (4), beside the still first frame (4). WebP: libwebp's canvas and its disposed copy
+# (8), the frame it decodes, Pillow's copy of the canvas and its image (8), our copy, the still.
+_ANIMATION_BYTES_PER_PIXEL = {"GIF": 27.0, "WEBP": 38.0}
+# libwebp's demuxer keeps a copy of the file for each WebP opened: the still first frame's, and
+# the two opened to count and to composite the frames. Pillow reads a GIF from the caller's bytes.
+_ANIMATION_INPUT_COPIES = {"WEBP": 3}
 # A PNG is read by libvips (pngs.py) in strips and shrunk as it streams; what it holds grows with
 # the source's pixels and, more steeply, with its width (the strips are whole rows). Measured
 # (benchmarks/budget_bench.py) from 1000 x 1000 to 65,535 x 100 and fitted from above: bytes per
@@ -135,6 +161,7 @@ class Header:
     coefficient_bytes: int  # a progressive JPEG's whole-image coefficient buffer; 0 otherwise
     decoder_bytes_per_pixel: float = 0.0  # the decoder's own buffers (WebP, AVIF, HEIF)
     streaming_bytes: int = 0  # libvips' strips while a PNG streams, beside the shrunk image
+    decoder_fixed_bytes: int = 0  # the decoder's own state, whatever the size (AVIF, HEIF)
 
     @classmethod
     def of(cls, image: Image.Image) -> Header:
@@ -145,7 +172,10 @@ class Header:
         if image.format == "PNG":
             bands = _png_bands(image)
             return cls(_PNG_PATHS[bands], 0, 0.0, _png_streaming(image, bands))
-        return cls(_path(image), coefficients, _DECODER_BYTES_PER_PIXEL.get(image.format or "", 0.0))
+        path = _path(image)
+        opaque, alpha, fixed = _DECODER_BYTES.get(image.format or "", (0.0, 0.0, 0))
+        per_pixel = alpha if path.endswith("+alpha") else opaque
+        return cls(path, coefficients, per_pixel, decoder_fixed_bytes=fixed)
 
 
 # Paths resampled as RGB without alpha (a palette is converted first: modes.py).
@@ -184,10 +214,24 @@ def estimate_peak(header: Header, size: tuple[int, int], boxes: Sequence[Box], t
     pixels = width * height
     per_pixel = _PATH_BYTES_PER_PIXEL[header.path] + header.decoder_bytes_per_pixel
     peak = per_pixel * pixels + _FIXED_BYTES + header.coefficient_bytes + header.streaming_bytes
+    peak += header.decoder_fixed_bytes
     if transposes:  # exif_transpose copies the decoded image
         decoded = 2 if header.path.startswith("I;16") else 1 if header.path in ("1", "L", "P") else 4
         peak += decoded * pixels
     return math.ceil(peak + _resize_intermediate(size, boxes, header.path))
+
+
+def estimate_animation_peak(
+    image_format: str, canvas: tuple[int, int], boxes: Sequence[Box], input_bytes: int
+) -> int:
+    """Peak bytes of compositing one frame of an animation and resizing it, beside the still
+    first frame decoded before it; the frames already kept are the caller's to add. Pillow
+    composites every frame at the whole canvas, however small the frame. input_bytes: the
+    file's length, which libwebp copies."""
+    pixels = canvas[0] * canvas[1]
+    per_pixel = _ANIMATION_BYTES_PER_PIXEL.get(image_format, max(_ANIMATION_BYTES_PER_PIXEL.values()))
+    copies = _ANIMATION_INPUT_COPIES.get(image_format, 0) * input_bytes
+    return math.ceil(per_pixel * pixels + _FIXED_BYTES + copies + _resize_intermediate(canvas, boxes, "RGB+alpha"))
 
 
 def check_memory(estimate: int, budget: Budget, held: int) -> int | None:

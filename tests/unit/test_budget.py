@@ -183,3 +183,51 @@ def test_a_long_animation_of_large_frames_keeps_only_its_first_frame_within_the_
                                   Budget.for_memory(512), source_formats=ALL_SOURCE_FORMATS)  # fmt: skip
     assert thumbnail.frames == 1 and thumbnail.format == "PNG"
     assert warnings[0].startswith("animation of 60 frames would hold ") and "over half the memory budget" in warnings[0]
+
+
+FUZZ_BOXES = [Box(256, 256), Box(1024, 1024), Box(150, 150, "cover")]
+
+
+def _tiny(image_format: str, mode: str) -> bytes:
+    """A small image of the format and mode: every AVIF (and every HEIF) of a mode is budgeted
+    alike, whatever depth and chroma its boxes declare."""
+    from local_run.inputs.samples import heif_bytes
+
+    from create_thumbnail.imaging import _register_heif
+
+    _register_heif()
+    picture = Image.new(mode, (16, 16), (10, 20, 30, 40)[: len(mode)])
+    return heif_bytes(picture) if image_format == "HEIF" else encode(picture, image_format)
+
+
+@pytest.mark.parametrize(
+    ("image_format", "mode", "size", "peak_mb"),
+    [("AVIF", "RGBA", (7071, 7071), 854), ("AVIF", "RGB", (7071, 7071), 621), ("AVIF", "RGBA", (4000, 3000), 221),
+     ("AVIF", "RGB", (4000, 3000), 166), ("AVIF", "RGBA", (2000, 1500), 62), ("AVIF", "RGBA", (1000, 750), 34),
+     ("AVIF", "RGB", (1000, 750), 31), ("HEIF", "RGBA", (4000, 3000), 243), ("HEIF", "RGB", (4000, 3000), 186),
+     ("HEIF", "RGBA", (2000, 1500), 62), ("HEIF", "RGBA", (1000, 750), 29)],
+    ids=["avif-rgba-ispe-50mp", "avif-rgb-ispe-50mp", "avif-rgba-12mp", "avif-rgb-12mp", "avif-rgba-3mp", "avif-rgba-0.75mp",
+         "avif-rgb-0.75mp", "heif-rgba-12mp", "heif-rgb-12mp", "heif-rgba-3mp", "heif-rgba-0.75mp"],
+)  # fmt: skip
+def test_the_avif_and_heif_estimate_is_not_below_the_measured_peak(image_format, mode, size, peak_mb):
+    """The costliest of each: 10 bits a sample, 4:4:4 (tests/fuzz/decoder_peaks.py; 854 MB is the
+    fuzz finding, a 3 KB 10-bit AVIF with alpha whose ispe says 7071x7071, estimated at 722 MB).
+    The decoders keep two bytes a sample for anything over 8 bits, and chroma whole at 4:4:4,
+    whatever av1C, pixi or hvcC say, so the estimate cannot go by those boxes."""
+    header, _ = _header(_tiny(image_format, mode))
+    assert estimate_peak(header, size, FUZZ_BOXES, transposes=False) >= peak_mb * MB
+
+
+def test_a_ten_bit_avif_with_alpha_claiming_25_mp_is_refused_at_512_mb():
+    """libavif scales the 128 px picture up to what ispe says, two bytes a sample: about 450 MB at
+    25 MP, over the 412 MB a 512 MB function may decode in. The old estimate (13.6 B/px)
+    admitted it."""
+    import struct
+
+    from tests.fuzz.seeds import avif_bytes, photo
+
+    data = avif_bytes(photo((128, 128), 3, "RGBA"), 10)
+    at = data.index(b"ispe") + 8
+    data = data[:at] + struct.pack(">II", 5000, 5000) + data[at + 8 :]
+    with pytest.raises(ImageTooLarge, match=r"over the budget of 412 MB"):
+        make_thumbnails(data, FUZZ_BOXES, 50_000_000, budget=Budget.for_memory(512), source_formats=ALL_SOURCE_FORMATS)
