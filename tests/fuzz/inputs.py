@@ -7,10 +7,10 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tests.fuzz import metadata, mutations, structure
-from tests.fuzz.container_edits import length_field, size_field, walkable
-from tests.fuzz.limits import INPUTS_PER_CLASS, MASTER_SEED
-from tests.fuzz.seeds import JPEG, PNG, SEED_BY_NAME, SEEDS, SIXTEEN_BIT_MODES, Seed, seed_bytes
+from tests.fuzz import gif_frames, metadata, mutations, structure, tiff_tags
+from tests.fuzz.container_edits import large_ispe, length_field, mid_ispe, size_field, ten_bit_alpha, walkable
+from tests.fuzz.limits import INPUTS_PER_CLASS, MASTER_SEED, MEMORY_MB
+from tests.fuzz.seeds import JPEG, PNG, SEED_BY_NAME, SEEDS, SIXTEEN_BIT_MODES, TIFF, Seed, seed_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,9 @@ class Mutation:
     apply: Callable[[bytes, Seed, random.Random], tuple[bytes, str]]
     accepts: Callable[[Seed], bool]
     count: int = INPUTS_PER_CLASS  # inputs of this class in a run
+    # The function's memory for this class: smaller where the memory budget, not the pixel
+    # limit, must decide which inputs are decoded, so that an estimate below the real peak shows.
+    memory_mb: int = MEMORY_MB
 
 
 def _any(seed: Seed) -> bool:
@@ -56,6 +59,10 @@ def _progressive(seed: Seed) -> bool:
 
 def _sixteen_bit(seed: Seed) -> bool:
     return seed.format == PNG and seed.mode in SIXTEEN_BIT_MODES
+
+
+def _tiff(seed: Seed) -> bool:
+    return seed.format == TIFF
 
 
 MUTATIONS: tuple[Mutation, ...] = (
@@ -84,6 +91,14 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("jpeg-many-scans", structure.jpeg_many_scans, _progressive),
     Mutation("jpeg-frame-type", structure.jpeg_frame_type, _jpeg),
     Mutation("png-16-bit-trns", structure.png_sixteen_bit_trns, _sixteen_bit),
+    Mutation("gif-frame-grows-canvas", gif_frames.frame_grows_canvas, gif_frames.is_animated),
+    Mutation("gif-frames-far-apart", gif_frames.frames_far_apart, gif_frames.accepts_gif, INPUTS_PER_CLASS // 2),
+    Mutation("gif-identical-long-frames", gif_frames.identical_long_frames, gif_frames.accepts_gif, INPUTS_PER_CLASS // 2),
+    Mutation("gif-short-control-block", gif_frames.short_control_block, gif_frames.has_control_block, INPUTS_PER_CLASS // 4),
+    Mutation("tiff-colormap-overflow", tiff_tags.colormap_overflow, _tiff, INPUTS_PER_CLASS // 2),
+    Mutation("tiff-tile-overflow", tiff_tags.tile_overflow, _tiff, INPUTS_PER_CLASS // 2),
+    Mutation("large-ispe-10-bit-alpha", large_ispe, ten_bit_alpha, INPUTS_PER_CLASS // 8),
+    Mutation("large-ispe-10-bit-alpha-at-512-mb", mid_ispe, ten_bit_alpha, INPUTS_PER_CLASS // 4, memory_mb=512),
 )
 SEED_CLASS = Mutation("seed", mutations.unchanged, _any, 1)
 MUTATION_BY_NAME = {m.name: m for m in (SEED_CLASS, *MUTATIONS)}
@@ -101,6 +116,11 @@ def schedule() -> list[InputSpec]:
         ]
     random.Random(MASTER_SEED).shuffle(specs)
     return specs
+
+
+def memory_mb(spec: InputSpec) -> int:
+    """The function's memory the input runs at."""
+    return MUTATION_BY_NAME[spec.mutation].memory_mb
 
 
 def build_input(spec: InputSpec) -> tuple[bytes, str]:

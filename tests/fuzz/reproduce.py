@@ -10,7 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.fuzz.inputs import InputSpec, build_input
+from tests.fuzz.inputs import InputSpec, build_input, memory_mb
+from tests.fuzz.limits import budget
 from tests.fuzz.worker import image_path
 
 
@@ -23,12 +24,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("number", type=int)
     parser.add_argument("--save", type=Path, help="write the input's bytes here")
     args = parser.parse_args(argv)
-    data, description = build_input(InputSpec(args.mutation, args.seed, args.number))
-    print(f"{args.mutation} {args.seed} #{args.number}: {description} ({len(data):,} bytes)")
+    spec = InputSpec(args.mutation, args.seed, args.number)
+    data, description = build_input(spec)
+    print(f"{spec}: {description} ({len(data):,} bytes), at {memory_mb(spec)} MB")
     if args.save:
         args.save.write_bytes(data)
     start = time.perf_counter()
-    thumbnails = image_path(data)
+    thumbnails = image_path(data, budget(memory_mb(spec)))
     print(f"{len(thumbnails)} thumbnails in {(time.perf_counter() - start) * 1000:.0f} ms:",
           ", ".join(f"{t.width}x{t.height} {t.format}" for t in thumbnails))  # fmt: skip
     return 0

@@ -1,6 +1,8 @@
-"""The parent side: feeds inputs to worker processes and enforces what a worker cannot enforce
-on itself. A worker that dies (segfault, OOM kill) or overruns its deadline is killed if need
-be, its input recorded as a failure, and a fresh worker takes its place."""
+"""The parent side: feeds every input to worker processes and enforces what a worker cannot
+enforce on itself. A worker that dies (segfault, OOM kill, SIGXCPU for an input that spent
+HANG_CPU_S of CPU) or is heard from by no message in HANG_WALL_S is killed if need be, its input
+recorded as a failure, and a fresh worker takes its place. Every input runs, however long the
+run takes, up to HANG_RUN_S: nothing is judged by the clock but a hang."""
 
 from __future__ import annotations
 
@@ -17,23 +19,14 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
 
-from tests.fuzz.inputs import InputSpec
-from tests.fuzz.limits import (
-    BUILD_LIMIT_S,
-    RUN_LIMIT_S,
-    TIME_LIMIT_S,
-    WARM_UP_LIMIT_S,
-    WORKER_ADDRESS_SPACE,
-    WORKERS,
-    memory_limit,
-)
+from tests.fuzz.inputs import InputSpec, memory_mb
+from tests.fuzz.limits import HANG_CPU_S, HANG_RUN_S, HANG_WALL_S, WORKER_ADDRESS_SPACE, WORKERS, memory_limit
 from tests.fuzz.seeds import SEED_BY_NAME
 from tests.fuzz.worker import BAD_THUMBNAIL, BUILD_FAILED, UNTYPED, Measured, serve
 
-TIMEOUT, CRASH = "timeout", "crash"
+HUNG, CRASH = "hung", "crash"
 # Every other outcome is typed: "thumbnails" or the name of a PermanentError subclass.
-FAILED = frozenset({UNTYPED, BAD_THUMBNAIL, BUILD_FAILED, TIMEOUT, CRASH})
-_GRACE_S = 0.25  # for the reply to cross the pipe; the worker's own clock is what is asserted
+FAILED = frozenset({UNTYPED, BAD_THUMBNAIL, BUILD_FAILED, HUNG, CRASH})
 MB = 1024 * 1024
 
 
@@ -48,7 +41,8 @@ class Result:
     outcome: str  # "thumbnails", a PermanentError subclass's name, or one of FAILED
     detail: str = ""
     where: str = ""
-    seconds: float | None = None  # None when the worker never answered
+    seconds: float | None = None  # by the wall clock; None when the worker never answered
+    cpu_seconds: float | None = None  # the worker's CPU, its threads' included
     peak_bytes: int | None = None  # resident memory the call added at its peak
     input_bytes: int | None = None
 
@@ -61,13 +55,11 @@ class Result:
         return None if self.peak_bytes is None else self.peak_bytes / MB
 
     def problems(self) -> list[str]:
-        """Why this input fails the test: an untyped outcome, a bound exceeded, or a hostile
-        seed ending other than as it must."""
+        """Why this input fails the test: an untyped (or hung, or crashed) outcome, the memory
+        bound exceeded, or a hostile seed ending other than as it must. Time is not one."""
         found = [] if self.typed else [f"{self.outcome}: {self.detail}"]
-        if self.seconds is not None and self.seconds >= TIME_LIMIT_S:
-            found.append(f"took {self.seconds:.2f} s (limit {TIME_LIMIT_S:g} s)")
         if self.peak_bytes is not None and self.input_bytes is not None:
-            limit = memory_limit(self.input_bytes)
+            limit = memory_limit(self.input_bytes, memory_mb(self.spec))
             if self.peak_bytes >= limit:
                 found.append(f"peak {self.peak_bytes / MB:.0f} MB (limit {limit / MB:.0f} MB)")
         expect = SEED_BY_NAME[self.spec.seed].expect
@@ -80,7 +72,6 @@ class Result:
 @dataclass
 class Run:
     results: list[Result] = field(default_factory=list)
-    not_run: int = 0
     seconds: float = 0.0
     warm_ups: list[float] = field(default_factory=list)  # seconds, one per worker started
 
@@ -98,7 +89,7 @@ class _Worker:
         self.warm_up_s: float | None = None  # None until the worker says it is ready
         self.spec: InputSpec | None = None
         self.description = ""
-        self.deadline = time.monotonic() + WARM_UP_LIMIT_S
+        self.deadline = time.monotonic() + HANG_WALL_S
 
     @property
     def idle(self) -> bool:
@@ -111,7 +102,7 @@ class _Worker:
 
     def give(self, spec: InputSpec) -> None:
         self.spec, self.description = spec, ""
-        self.deadline = time.monotonic() + BUILD_LIMIT_S
+        self.deadline = time.monotonic() + HANG_WALL_S
         self.connection.send(spec)
 
     def receive(self) -> Result | None:
@@ -122,19 +113,22 @@ class _Worker:
             if self.warm_up_s is None:
                 status, log = self._exit_status(), self.log.read_text(errors="replace")[-2000:]
                 raise WorkerFailed(f"a worker died warming up: {status}\n{log}") from None
-            return self._lost(CRASH, self._exit_status())
+            status = self._exit_status()
+            if self.process.exitcode == -signal.SIGXCPU:  # worker.py's CPU limit
+                return self._lost(HUNG, f"spent {HANG_CPU_S} s of CPU: {status}")
+            return self._lost(CRASH, status)
         if kind == "ready":
             self.warm_up_s, self.deadline = payload, float("inf")
             return None
         if kind == "built":
             self.description = payload
-            self.deadline = time.monotonic() + TIME_LIMIT_S + _GRACE_S
+            self.deadline = time.monotonic() + HANG_WALL_S
             return None
         assert self.spec is not None
         measured: Measured = payload
         result = Result(
             self.spec, self.description, measured.outcome, measured.detail, measured.where,
-            measured.seconds, measured.peak_bytes, measured.input_bytes,
+            measured.seconds, measured.cpu_seconds, measured.peak_bytes, measured.input_bytes,
         )  # fmt: skip
         self.spec, self.deadline = None, float("inf")
         return result
@@ -142,9 +136,9 @@ class _Worker:
     def time_out(self) -> Result:
         self.process.kill()
         if self.warm_up_s is None:
-            raise WorkerFailed(f"a worker did not warm up in {WARM_UP_LIMIT_S:g} s")
+            raise WorkerFailed(f"a worker did not warm up in {HANG_WALL_S:g} s")
         phase = "running" if self.description else "building the input"
-        return self._lost(TIMEOUT, f"killed after the deadline, while {phase}")
+        return self._lost(HUNG, f"no word in {HANG_WALL_S:g} s by the wall clock, while {phase}")
 
     def _lost(self, outcome: str, detail: str) -> Result:
         assert self.spec is not None
@@ -181,30 +175,28 @@ def _crash_frames(log: Path) -> str:
     return f"; at {' <- '.join(shown)}" if shown else ""
 
 
-def run_inputs(
-    specs: Sequence[InputSpec], workers: int = WORKERS, run_limit_s: float = RUN_LIMIT_S
-) -> Run:
-    """Every spec through a warm worker, at most run_limit_s of starting new ones."""
+def run_inputs(specs: Sequence[InputSpec], workers: int = WORKERS) -> Run:
+    """Every spec through a warm worker, each once, all of them."""
     with tempfile.TemporaryDirectory(prefix="fuzz-workers-") as logs:
         numbers = itertools.count()
 
         def new_worker() -> _Worker:
             return _Worker(Path(logs) / f"worker-{next(numbers)}.log")
 
-        return _run(specs, workers, run_limit_s, new_worker)
+        return _run(specs, workers, new_worker)
 
 
-def _run(
-    specs: Sequence[InputSpec], workers: int, run_limit_s: float, new_worker: Callable[[], _Worker]
-) -> Run:
+def _run(specs: Sequence[InputSpec], workers: int, new_worker: Callable[[], _Worker]) -> Run:
     run, queue, started = Run(), deque(specs), time.monotonic()
     pool = [new_worker() for _ in range(workers)]
     try:
         while True:
-            if time.monotonic() - started < run_limit_s:
-                for worker in pool:
-                    if worker.idle and queue:
-                        worker.give(queue.popleft())
+            if queue and time.monotonic() - started > HANG_RUN_S:  # every input slow: a hang
+                run.results += [Result(spec, "", HUNG, f"not started: the run passed {HANG_RUN_S:g} s") for spec in queue]
+                queue.clear()
+            for worker in pool:
+                if worker.idle and queue:
+                    worker.give(queue.popleft())
             awaited = [w for w in pool if w.awaited and (queue or w.spec is not None)]
             if not awaited:
                 break
@@ -221,11 +213,11 @@ def _run(
                     run.warm_ups.append(worker.warm_up_s)
                 if result is not None:
                     run.results.append(result)
-                    if result.outcome in (TIMEOUT, CRASH):
+                    if result.outcome in (HUNG, CRASH):
                         worker.stop()
                         pool[index] = new_worker()
     finally:
         for worker in pool:
             worker.stop()
-    run.not_run, run.seconds = len(queue), time.monotonic() - started
+    run.seconds = time.monotonic() - started
     return run

@@ -1,6 +1,8 @@
 """The valid images every mutation starts from, built in code: small (64-400 px) images of every
 source format the function reads, in the modes and layouts a thumbnailer meets, some with ICC
-profiles; and the three hostile files of local_run.inputs.hostile, which must end as ImageTooLarge.
+profiles, AVIF and HEIF at 10 bits 4:4:4 with alpha (libvips' and pillow-heif's writers: Pillow's
+writes 8 bits); and the three hostile files of local_run.inputs.hostile, which must end as
+ImageTooLarge.
 
 Adding a seed is one line in SEEDS. Pixels are deterministic by construction (noise from
 random.Random, not Image.effect_noise, whose C rand() state depends on what ran before), so
@@ -14,6 +16,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from io import BytesIO
 
 from local_run.inputs.grid import COLOURS, heif_bytes, source_bytes
 from local_run.inputs.hostile import PNG_SIGNATURE, scan_bomb_jpeg, tall_palette_png, wide_rgb16_png
@@ -35,6 +38,7 @@ from create_thumbnail.formats import AVIF, GIF, HEIF, JPEG, PNG, TIFF, WEBP
 RGB_MODES = frozenset({"RGB", "RGBA", "P", "RGB;16", "RGBA;16"})
 GREY_MODES = frozenset({"1", "L", "LA", "I;16"})
 SIXTEEN_BIT_MODES = frozenset({"I;16", "RGB;16", "RGBA;16"})
+TEN_BIT_MODES = frozenset({"RGBA;10"})  # AVIF and HEIF: 10 bits a sample, 4:4:4
 # Colours present in the 16-bit seeds, as 16-bit samples: a tRNS key that matches pixels.
 MARKER_16 = tuple(sixteen_bits(v) for v in MARKER)  # the marker block of photo()
 GREY_MARKER_16 = COLOURS["I;16"][1]  # the marker block of grid.upright("I;16")
@@ -109,6 +113,36 @@ def rgba16_png(image: Image.Image, key: tuple[int, ...] | None = None) -> bytes:
     return PNG_SIGNATURE + b"".join(chunks)
 
 
+def avif_bytes(image: Image.Image, bits: int, chroma: str = "444") -> bytes:
+    """An AVIF from libvips' writer (libheif and aom), which writes 10 and 12 bits where Pillow's
+    writes 8 only. chroma "444" or "420"."""
+    import pyvips
+
+    bands = len(image.getbands())
+    picture = pyvips.Image.new_from_memory(image.tobytes(), image.width, image.height, bands, "uchar")
+    picture = picture.copy(interpretation="srgb")
+    if bits > 8:
+        picture = (picture.cast("ushort") * 257).copy(interpretation="rgb16")
+    subsample = "off" if chroma == "444" else "on"
+    return picture.heifsave_buffer(compression="av1", bitdepth=bits, Q=60, effort=0, strip=True, subsample_mode=subsample)
+
+
+def heif_deep_bytes(image: Image.Image, bits: int, chroma: str = "444") -> bytes:
+    """A HEIC from pillow-heif's x265 writer at 8 bits, or 10 from 16-bit samples."""
+    import pillow_heif
+
+    if bits == 8:
+        heif = pillow_heif.from_pillow(image)
+    else:
+        raw = image.tobytes()
+        wide = bytearray(2 * len(raw))
+        wide[0::2], wide[1::2] = raw, raw
+        heif = pillow_heif.from_bytes(mode=f"{image.mode};16", size=image.size, data=bytes(wide))
+    buffer = BytesIO()
+    heif.save(buffer, quality=60, chroma=int(chroma))
+    return buffer.getvalue()
+
+
 def _frames(size: tuple[int, int], count: int, seed: int) -> list[Image.Image]:
     return [photo(size, seed + n) for n in range(count)]
 
@@ -158,8 +192,10 @@ SEEDS: tuple[Seed, ...] = (
          lambda: _animated(WEBP, _frames((160, 120), 3, 61), duration=100, loop=0)),
     _pillow("avif-rgb", AVIF, "RGB", lambda: photo((200, 150), 22), quality=60),
     _pillow("avif-rgba", AVIF, "RGBA", lambda: transparent_logo((128, 128)), quality=60),
+    Seed("avif-rgba-10-bit", AVIF, "RGBA;10", lambda: avif_bytes(photo((128, 128), 28, "RGBA"), 10)),
     _heif("heif-rgb", "RGB", lambda: photo((200, 150), 23)),
     _heif("heif-rgba", "RGBA", lambda: transparent_logo((128, 96))),
+    Seed("heif-rgba-10-bit", HEIF, "RGBA;10", lambda: heif_deep_bytes(photo((128, 96), 29, "RGBA"), 10)),
     _pillow("tiff-rgb-lzw", TIFF, "RGB", lambda: photo((240, 160), 24), compression="tiff_lzw"),
     _pillow("tiff-jpeg", TIFF, "RGB", lambda: photo((160, 128), 26), compression="jpeg"),
     Seed("tiff-multipage", TIFF, "RGB",

@@ -1,7 +1,8 @@
-"""Every mutated input ends typed (thumbnails that decode and fit, or a PermanentError) within
-TIME_LIMIT_S, adding at most MEMORY_LIMIT_BYTES plus its own length at its peak. Anything else
-is a finding, named with its class, seed, number and description, and reproducible with
-python -m tests.fuzz.reproduce CLASS SEED NUMBER."""
+"""Every one of a fixed set of mutated inputs runs, and ends typed (thumbnails that decode and
+fit, or a PermanentError), adding at most the memory budget plus its own length at its peak.
+Anything else is a finding, named with its class, seed, number and description, and
+reproducible with python -m tests.fuzz.reproduce CLASS SEED NUMBER. Time is printed, never
+asserted: only a hung input (limits.HANG_CPU_S of CPU) fails on it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from tests.fuzz.report import summary, write_results
 from tests.fuzz.runner import run_inputs
 
 
-def test_every_mutated_input_ends_typed_within_time_and_memory(
+def test_every_mutated_input_ends_typed_within_memory(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     specs = schedule()
@@ -28,5 +29,5 @@ def test_every_mutated_input_ends_typed_within_time_and_memory(
     text = summary(run, path)
     request.config.stash[SUMMARY] = text
     print(text)
-    assert len(run.results) >= MIN_INPUTS, text
-    assert not run.not_run and not any(r.problems() for r in run.results), text
+    assert sorted(map(str, (r.spec for r in run.results))) == sorted(map(str, specs)), text
+    assert not any(r.problems() for r in run.results), text

@@ -1,19 +1,22 @@
 """The worker process: warms up, then builds each input and runs make_thumbnails on it alone,
-measuring its time and the resident memory it adds at its peak. Everything that can go wrong in
-the code under test is caught and named here; what cannot be caught (a hang, a segfault, an OOM
-kill) the parent sees."""
+measuring its time (wall and CPU) and the resident memory it adds at its peak. Everything that
+can go wrong in the code under test is caught and named here; what cannot be caught (a segfault,
+an OOM kill, a hang: RLIMIT_CPU ends an input that spends HANG_CPU_S of CPU) the parent sees."""
 
 from __future__ import annotations
 
 import ctypes
 import faulthandler
 import gc
+import math
 import os
 import re
 import resource
+import signal
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from io import BytesIO
@@ -22,10 +25,12 @@ from pathlib import Path
 
 from PIL import Image
 
+from create_thumbnail.allocator import keep_freed_memory, one_block_per_image
+from create_thumbnail.budget import Budget
 from create_thumbnail.errors import PermanentError
 from create_thumbnail.imaging import Thumbnail, make_thumbnails
-from tests.fuzz.inputs import build_input
-from tests.fuzz.limits import BOXES, BUDGET, ENCODING, MAX_PIXELS, SOURCE_FORMATS
+from tests.fuzz.inputs import build_input, memory_mb
+from tests.fuzz.limits import BOXES, ENCODING, HANG_CPU_S, MAX_PIXELS, SOURCE_FORMATS, budget
 from tests.fuzz.seeds import seed_bytes
 
 THUMBNAILS, UNTYPED, BAD_THUMBNAIL = "thumbnails", "untyped", "bad-thumbnail"
@@ -44,26 +49,34 @@ class Measured:
     outcome: str  # THUMBNAILS, a PermanentError subclass's name, or one of the failures above
     detail: str  # the exception as "Type: message", or what is wrong with a thumbnail
     where: str  # innermost frame of ours and innermost frame overall, to group errors by
-    seconds: float
+    seconds: float  # by the wall clock
+    cpu_seconds: float  # user and system, every thread of the worker's
     peak_bytes: int  # resident memory added at the peak: VmHWM during the call less VmRSS before
     input_bytes: int
 
 
-def image_path(data: bytes) -> list[Thumbnail]:
-    """The call under test, as the function makes it at 1024 MB with every source format on."""
+def image_path(data: bytes, memory: Budget | None = None) -> list[Thumbnail]:
+    """The call under test, as the function makes it (at 1024 MB unless told) with every source
+    format on and animations kept."""
+    memory = memory or budget()
     return make_thumbnails(
-        data, BOXES, MAX_PIXELS, ENCODING, budget=BUDGET, source_formats=SOURCE_FORMATS
+        data, BOXES, MAX_PIXELS, ENCODING, budget=memory, source_formats=SOURCE_FORMATS
     )
 
 
 def serve(connection: Connection, address_space: int, log: Path) -> None:
     """Worker main loop: ("ready", seconds) once warm; then a spec in, ("built", description)
     and a ("done", Measured) out; None stops. RLIMIT_AS turns a runaway allocation into a
-    MemoryError in this process alone. Everything written to stderr (Pillow's warnings about
-    broken files, libtiff's complaints, faulthandler's traceback of a crash) goes to log."""
+    MemoryError in this process alone; RLIMIT_CPU, set afresh for each input, ends the process
+    with SIGXCPU once the input has spent HANG_CPU_S of CPU, after faulthandler has written
+    where it was. Everything written to stderr (Pillow's warnings about broken files, libtiff's
+    complaints, faulthandler's tracebacks) goes to log; no core is dumped."""
     with log.open("ab") as file:
         os.dup2(file.fileno(), 2)
     faulthandler.enable()
+    faulthandler.register(signal.SIGXCPU, all_threads=True, chain=True)
+    cold_start()
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
     connection.send(("ready", warm_up()))
     while (spec := connection.recv()) is not None:
@@ -71,13 +84,21 @@ def serve(connection: Connection, address_space: int, log: Path) -> None:
             data, description = build_input(spec)
         except Exception as error:  # noqa: BLE001 - the fuzzer's bug, reported against the input
             connection.send(("built", "could not be built"))
-            connection.send(
-                ("done", Measured(BUILD_FAILED, _describe(error), _where(error), 0.0, 0, 0))
-            )
+            failed = Measured(BUILD_FAILED, _describe(error), _where(error), 0.0, 0.0, 0, 0)
+            connection.send(("done", failed))
             continue
         connection.send(("built", description))
-        connection.send(("done", measure(data)))
+        with _cpu_limit(HANG_CPU_S):
+            measured = measure(data, budget(memory_mb(spec)))
+        connection.send(("done", measured))
         del data
+
+
+def cold_start() -> None:
+    """What the handler's import does to the allocator (app.py): glibc keeps freed pages for the
+    next image and Pillow stores an image in one block, so peaks are measured as deployed."""
+    keep_freed_memory()
+    one_block_per_image()
 
 
 def warm_up() -> float:
@@ -88,22 +109,43 @@ def warm_up() -> float:
     return time.perf_counter() - start
 
 
-def measure(data: bytes) -> Measured:
+def measure(data: bytes, memory: Budget | None = None) -> Measured:
     before = _release_freed_memory()
     _reset_peak()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), _cpu_seconds()
     thumbnails: list[Thumbnail] = []
     try:
-        thumbnails = image_path(data)
+        thumbnails = image_path(data, memory)
         outcome, detail, where = THUMBNAILS, "", ""
     except PermanentError as error:
         outcome, detail, where = type(error).__name__, str(error)[:160], ""
     except Exception as error:  # noqa: BLE001 - anything untyped is the finding
         outcome, detail, where = UNTYPED, _describe(error), _where(error)
-    seconds, peak = time.perf_counter() - start, _status()["VmHWM"]
+    seconds, cpu_seconds = time.perf_counter() - start, _cpu_seconds() - cpu_start
+    peak = _status()["VmHWM"]
     if thumbnails and (problem := check(thumbnails)):
         outcome, detail = BAD_THUMBNAIL, problem
-    return Measured(outcome, detail, where, seconds, peak - before, len(data))
+    return Measured(outcome, detail, where, seconds, cpu_seconds, peak - before, len(data))
+
+
+def _cpu_seconds() -> float:
+    """This process's CPU time, user and system, its threads' included (a decoder's too)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@contextmanager
+def _cpu_limit(seconds: int) -> Iterator[None]:
+    """RLIMIT_CPU counts the whole process's CPU since it started: the limit is what it has spent
+    so far plus seconds, lifted again afterwards (a soft limit may rise up to the hard one,
+    which is left alone)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    limit = math.ceil(_cpu_seconds()) + seconds
+    resource.setrlimit(resource.RLIMIT_CPU, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
 
 
 def check(thumbnails: list[Thumbnail]) -> str:
