@@ -150,7 +150,8 @@ def _attempt(
         names = _up_to_date(current, rule, destination, record)
         if names is not None:  # made already: by an earlier event, or by whoever won a conflict
             strays = _delete_owned(bucket, key, destination, [Listed(n, None) for n in sorted(wrote - names)])
-            if record is not None and record.document is not None and record.base_url != destination.settings.delivery_base_url:
+            base_url = destination.settings.delivery_base_url
+            if record is not None and record.document is not None and record.base_url != base_url:
                 return _readdress(current, rule, destination, record, strays), current, True
             done = Result("duplicate", "thumbnails already record the current object", current, removed=tuple(strays))
             return done, current, bool(strays)
