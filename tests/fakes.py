@@ -24,13 +24,14 @@ class StoredObject:
     content_type: str = "binary/octet-stream"
     metadata: Mapping[str, str] = field(default_factory=dict)
     version_id: str | None = None  # as in S3: None unless the bucket is versioned
+    cache_control: str | None = None
 
     @property
     def etag(self) -> str:
         return hashlib.md5(self.data).hexdigest()  # noqa: S324 - S3's ETag for a single-part upload
 
     def stored(self) -> Stored:
-        return Stored(self.etag, len(self.data), self.version_id, dict(self.metadata))
+        return Stored(self.etag, len(self.data), self.version_id, dict(self.metadata), self.cache_control)
 
 
 @dataclass(frozen=True)
@@ -120,13 +121,13 @@ class InMemoryStorage:
 
     def write(
         self, bucket: str, key: str, data: bytes, content_type: str, metadata: Mapping[str, str],
-        *, if_match: str | None = None, if_absent: bool = False,
+        *, if_match: str | None = None, if_absent: bool = False, cache_control: str | None = None,
     ) -> str:
         self._request("PUT", bucket, key)
         current = self.objects.get((bucket, key))
         if (if_match is not None and (current is None or current.etag != if_match)) or (if_absent and current):
             raise WriteConflict(f"s3://{bucket}/{key} changed since it was read (PreconditionFailed)")
-        stored = StoredObject(data, content_type, dict(metadata))
+        stored = StoredObject(data, content_type, dict(metadata), cache_control=cache_control)
         self._put(bucket, key, stored)
         return stored.etag
 

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from create_thumbnail.errors import ConfigError
 
@@ -41,6 +42,9 @@ MAX_FRAMES = "MAX_FRAMES"
 THUMBNAIL_RULES = "THUMBNAIL_RULES"
 THUMBNAIL_MANIFEST = "THUMBNAIL_MANIFEST"
 EVENT_BUS_NAME = "EVENT_BUS_NAME"
+THUMBNAIL_CACHE_CONTROL = "THUMBNAIL_CACHE_CONTROL"
+MANIFEST_CACHE_CONTROL = "MANIFEST_CACHE_CONTROL"
+DELIVERY_BASE_URL = "DELIVERY_BASE_URL"
 # Set by Lambda from the function's MemorySize (and by thumbnail-local's emulator from the
 # template's): the memory budget for decoding is derived from it.
 FUNCTION_MEMORY_SIZE = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
@@ -76,6 +80,17 @@ DEFAULT_MEMORY_MB = 1024
 DEFAULT_MAX_FRAMES = 100
 MAX_FRAMES_LIMIT = 10_000
 MAX_BOX_SIDE = 4096
+# Cache-Control of what the function writes. A re-upload rewrites a thumbnail under the same key
+# and a delete removes it, so a browser or CDN must not keep showing the old one for long: after
+# 5 minutes it revalidates with the ETag (a 304, no body). Raise it when sources are never
+# overwritten. The manifest is the index a page reads to find the current renditions: always
+# revalidated.
+DEFAULT_THUMBNAIL_CACHE_CONTROL = "public, max-age=300"
+DEFAULT_MANIFEST_CACHE_CONTROL = "no-cache"
+# An HTTP header's value, stored by S3 and sent on every GET: generous for any real directive list.
+MAX_CACHE_CONTROL = 256
+# Hosts a DELIVERY_BASE_URL may name over plain http: this machine only (the local demo's S3).
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 OUTPUT_FORMATS = ("source", "jpeg", "png", "webp", "avif")
 # What the function reads. JPEG and PNG by default; the others are opt-in (HEIF needs pi-heif,
@@ -210,6 +225,11 @@ class Settings:
     rules: tuple[Rule, ...] = field(default=())  # longest prefix first
     manifest: bool = True  # manifests/<key>.json beside the thumbnails
     event_bus: str | None = None  # where completion events go; None: nowhere
+    thumbnail_cache_control: str = DEFAULT_THUMBNAIL_CACHE_CONTROL
+    manifest_cache_control: str = DEFAULT_MANIFEST_CACHE_CONTROL
+    # Where the resized bucket is served (a CloudFront distribution): the manifest gives each
+    # rendition its URL under it. None: no URLs. Never ends in '/'.
+    delivery_base_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -234,6 +254,13 @@ class Settings:
             source_formats=parse_list(SOURCE_FORMATS, env.get(SOURCE_FORMATS), ALL_SOURCE_FORMATS, DEFAULT_SOURCE_FORMATS),
             manifest=parse_bool(THUMBNAIL_MANIFEST, env.get(THUMBNAIL_MANIFEST), True),
             event_bus=parse_bus(EVENT_BUS_NAME, env.get(EVENT_BUS_NAME)),
+            thumbnail_cache_control=parse_cache_control(
+                THUMBNAIL_CACHE_CONTROL, env.get(THUMBNAIL_CACHE_CONTROL), DEFAULT_THUMBNAIL_CACHE_CONTROL
+            ),
+            manifest_cache_control=parse_cache_control(
+                MANIFEST_CACHE_CONTROL, env.get(MANIFEST_CACHE_CONTROL), DEFAULT_MANIFEST_CACHE_CONTROL
+            ),
+            delivery_base_url=parse_base_url(DELIVERY_BASE_URL, env.get(DELIVERY_BASE_URL)),
         )
         text = read_rules_text(env.get(THUMBNAIL_RULES), env.get(TASK_ROOT))
         return replace(settings, rules=parse_rules(THUMBNAIL_RULES, text, settings.default_rule))
@@ -313,6 +340,52 @@ def parse_bus(name: str, value: str | None) -> str | None:
     if not _BUS_NAME.match(value.strip()):
         raise ConfigError(f"{name}: {value!r} is not an event bus name or ARN")
     return value.strip()
+
+
+def parse_cache_control(name: str, value: str | None, default: str) -> str:
+    """A Cache-Control value, sent as an HTTP header on every GET of the object: printable ASCII
+    only (a newline would end the header, a control character is refused by S3 or mangled by a
+    proxy). Blank means the default, as for every other variable: there is no 'no header'."""
+    if value is None or not value.strip():
+        return default
+    text = value.strip()
+    if len(text) > MAX_CACHE_CONTROL:
+        raise ConfigError(f"{name}: {len(text):,} characters, over the {MAX_CACHE_CONTROL} a Cache-Control value may have")
+    if bad := next((c for c in text if not " " <= c <= "~"), None):
+        raise ConfigError(
+            f"{name}: {value!r} holds {bad!r}: an HTTP header value is printable ASCII, without control "
+            "characters or newlines (e.g. 'public, max-age=300')"
+        )
+    return text
+
+
+def parse_base_url(name: str, value: str | None) -> str | None:
+    """Where the resized bucket is served, e.g. https://d111111abcdef8.cloudfront.net; blank: no
+    URLs in manifests. https only, but http for this machine (the local demo's embedded S3); a
+    path is kept (an origin path, a path-style bucket), a trailing '/' is not."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if any(not "!" <= c <= "~" for c in text):
+        raise ConfigError(f"{name}: {value!r} is not a URL: printable ASCII without spaces, as a browser sends it")
+    try:
+        parts = urlsplit(text)
+        host, _ = parts.hostname, parts.port  # port: a bad one raises here
+    except ValueError as error:
+        raise ConfigError(f"{name}: {value!r} is not a URL ({error})") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http") or not host:
+        raise ConfigError(f"{name}: {value!r} is not an https:// URL with a host (e.g. https://d111111abcdef8.cloudfront.net)")
+    if scheme == "http" and host not in LOOPBACK_HOSTS:
+        raise ConfigError(
+            f"{name}: {value!r} must be https://; http:// is taken only for a loopback host "
+            f"({', '.join(LOOPBACK_HOSTS)}), as in the local demo"
+        )
+    if "?" in text or "#" in text:
+        raise ConfigError(f"{name}: {value!r} has a query or fragment: a key is appended to it, so it may not")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(f"{name}: {value!r} holds credentials ('user@'): a page would publish them")
+    return f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 def parse_bool(name: str, value: str | None, default: bool) -> bool:

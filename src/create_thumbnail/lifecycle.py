@@ -46,7 +46,7 @@ from create_thumbnail.config import Rule, Settings
 from create_thumbnail.errors import DeadlineExceeded, PermanentError, SharedDestination, WriteConflict
 from create_thumbnail.imaging import Rendered
 from create_thumbnail.manifest import CONTENT_TYPE as MANIFEST_TYPE
-from create_thumbnail.manifest import Listed, Written, build_manifest, listed_renditions, manifest_key
+from create_thumbnail.manifest import Listed, Written, build_manifest, manifest_key, read_manifest, with_base_url
 from create_thumbnail.naming import (
     IDENTITY,
     SourceIdentity,
@@ -88,11 +88,14 @@ class Result:
 @dataclass(frozen=True, slots=True)
 class Record:
     """The manifest as read: its ETag (what the commit's condition names), the identity it
-    records, and the thumbnails it lists."""
+    records, the thumbnails it lists, and the document itself with the base URL its urls were
+    built from."""
 
     etag: str
     metadata: dict[str, str]
     listed: tuple[Listed, ...]
+    base_url: str | None = None
+    document: dict[str, Any] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,9 @@ def _attempt(
         names = _up_to_date(current, rule, destination, record)
         if names is not None:  # made already: by an earlier event, or by whoever won a conflict
             strays = _delete_owned(bucket, key, destination, [Listed(n, None) for n in sorted(wrote - names)])
+            base_url = destination.settings.delivery_base_url
+            if record is not None and record.document is not None and record.base_url != base_url:
+                return _readdress(current, rule, destination, record, strays), current, True
             done = Result("duplicate", "thumbnails already record the current object", current, removed=tuple(strays))
             return done, current, bool(strays)
         try:
@@ -182,7 +188,8 @@ def _record(bucket: str, key: str, destination: Destination) -> Record | None:
             f"{manifest_key(key)} in {destination.bucket} records s3://{metadata['source-bucket']}/{key}: two "
             "source buckets feed this destination and name the same key"
         )
-    return Record(document.stored.etag, metadata, listed_renditions(document.data))
+    contents = read_manifest(document.data)
+    return Record(document.stored.etag, metadata, contents.listed, contents.base_url, contents.document)
 
 
 def _up_to_date(
@@ -230,12 +237,14 @@ def _make(
     storage, written = destination.storage, []
     for key, thumbnail in keyed:
         metadata = {**thumbnail_metadata(current, thumbnail.box, rule), **rendered.placeholder.as_metadata()}
-        etag = storage.write(destination.bucket, key, thumbnail.data, thumbnail.content_type, metadata)
+        etag = storage.write(destination.bucket, key, thumbnail.data, thumbnail.content_type, metadata,
+                             cache_control=destination.settings.thumbnail_cache_control)  # fmt: skip
         wrote.add(key)
         written.append(Written(key, etag, thumbnail))
     keep = {w.key for w in written}
     removed = _delete_owned(current.bucket, current.key, destination, _held(record, wrote, keep))
-    manifest = build_manifest(current, rendered, written, rule)  # also the completion event's detail
+    # also the completion event's detail
+    manifest = build_manifest(current, rendered, written, rule, base_url=destination.settings.delivery_base_url)
     committed = _commit(current, rule, destination, record, manifest) if destination.settings.manifest else None
     return Result("created", None, current, tuple(written), tuple(removed), manifest, committed, tuple(warnings))
 
@@ -249,8 +258,22 @@ def _commit(
     destination.storage.write(
         destination.bucket, key, body, MANIFEST_TYPE, identity_metadata(current, rule),
         if_match=record.etag if record else None, if_absent=record is None,
+        cache_control=destination.settings.manifest_cache_control,
     )  # fmt: skip
     return key
+
+
+def _readdress(
+    current: SourceIdentity, rule: Rule, destination: Destination, record: Record, strays: list[str]
+) -> Result:
+    """The thumbnails record the current object, but the manifest's urls were built from another
+    DELIVERY_BASE_URL (or none): the manifest is rewritten with the new urls, on the same
+    If-Match condition as any commit, and the thumbnails are left as they are. Still a
+    duplicate: nothing was made, and no completion event tells of it."""
+    manifest = with_base_url(record.document or {}, destination.settings.delivery_base_url)
+    key = _commit(current, rule, destination, record, manifest)
+    reason = "thumbnails already record the current object; manifest rewritten for DELIVERY_BASE_URL"
+    return Result("duplicate", reason, current, removed=tuple(strays), manifest=manifest, manifest_key=key)
 
 
 def _clear(

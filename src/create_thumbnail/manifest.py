@@ -5,11 +5,14 @@ page needs to build a <picture> with srcset, and to paint a placeholder first:
 
     {"source": {"bucket", "key", "etag", "version_id", "size", "width", "height"},
      "renditions": [{"box", "fit", "format", "key", "etag", "width", "height", "bytes",
-                     "content_type"}],
+                     "content_type", "url"}],
      "placeholder": {"blurhash", "thumbhash", "dominant_color"},
-     "rule": "<digest>", "created": "<ISO time>"}
+     "rule": "<digest>", "created": "<ISO time>", "base_url": "<DELIVERY_BASE_URL> or null"}
 
-Formats are lower case (jpeg, png, webp, avif, gif); box is as THUMBNAIL_SIZES spells it.
+Formats are lower case (jpeg, png, webp, avif, gif); box is as THUMBNAIL_SIZES spells it. "url"
+is there only when DELIVERY_BASE_URL is set: the rendition's key under it, percent-encoded as a
+browser needs it; "base_url" records what the urls were built from, so a change of the setting
+is seen (lifecycle.py rewrites the manifest, not the thumbnails).
 
 It is also the function's own record of what belongs to a source: the lifecycle (lifecycle.py)
 reads it to find every thumbnail a source has, under whatever rule made them, and deletes each
@@ -23,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from create_thumbnail.config import Rule
 from create_thumbnail.errors import DestinationKeyTooLong
@@ -40,6 +44,16 @@ def manifest_key(source_key: str) -> str:
     return key
 
 
+def delivery_url(base_url: str, key: str) -> str | None:
+    """Where a browser finds the object under key: each path segment percent-encoded (a space,
+    '+', '%', '#', '?' and non-ASCII all mean something else in a URL), '/' kept between them.
+    None for a key with a '.' or '..' segment: a browser resolves those away before asking
+    (even written %2E), so no URL reaches the object."""
+    if any(segment in (".", "..") for segment in key.split("/")):
+        return None
+    return f"{base_url}/{quote(key, safe='/')}"
+
+
 @dataclass(frozen=True, slots=True)
 class Written:
     """One thumbnail as stored: its key and the ETag S3 gave it."""
@@ -50,11 +64,13 @@ class Written:
 
 
 def build_manifest(
-    source: SourceIdentity, rendered: Rendered, written: Sequence[Written], rule: Rule, created: datetime | None = None
+    source: SourceIdentity, rendered: Rendered, written: Sequence[Written], rule: Rule, created: datetime | None = None,
+    base_url: str | None = None,
 ) -> dict[str, Any]:
-    """source: the object as read (its ETag, version and size)."""
+    """source: the object as read (its ETag, version and size). base_url: DELIVERY_BASE_URL,
+    which gives every rendition its url."""
     width, height = rendered.source_size
-    return {
+    manifest = {
         "source": {"bucket": source.bucket, "key": source.key, "etag": source.etag, "version_id": source.version_id,
                    "size": source.size, "width": width, "height": height},  # fmt: skip
         "renditions": [
@@ -69,6 +85,20 @@ def build_manifest(
         "rule": rule.digest,
         "created": (created or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z"),
     }
+    return with_base_url(manifest, base_url)
+
+
+def with_base_url(manifest: Mapping[str, Any], base_url: str | None) -> dict[str, Any]:
+    """The manifest with every rendition's url under base_url (none when it is None), and
+    base_url recorded: what a change of DELIVERY_BASE_URL rewrites, the rest kept as it was."""
+    renditions = []
+    for rendition in manifest.get("renditions", []):
+        if isinstance(rendition, Mapping):  # anything else (a hand edit) is kept as it is
+            rendition = {name: value for name, value in rendition.items() if name != "url"}
+            if base_url is not None and isinstance(rendition.get("key"), str):
+                rendition["url"] = delivery_url(base_url, rendition["key"])
+        renditions.append(rendition)
+    return {**manifest, "renditions": renditions, "base_url": base_url}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,15 +110,30 @@ class Listed:
     etag: str | None
 
 
-def listed_renditions(body: bytes) -> tuple[Listed, ...]:
-    """The renditions a manifest lists. A manifest that does not parse (edited by hand, cut
-    short) lists nothing: its source's thumbnails are then found by name."""
+@dataclass(frozen=True, slots=True)
+class Contents:
+    """A manifest as read back. document is None for one that does not parse (edited by hand,
+    cut short): it lists nothing, and its source's thumbnails are then found by name."""
+
+    listed: tuple[Listed, ...]
+    base_url: str | None  # None in manifests written without DELIVERY_BASE_URL, or before it existed
+    document: dict[str, Any] | None
+
+
+def read_manifest(body: bytes) -> Contents:
     try:
-        renditions = json.loads(body).get("renditions")
-        return tuple(
+        document = json.loads(body)
+        listed = tuple(
             Listed(r["key"], r.get("etag") if isinstance(r.get("etag"), str) else None)
-            for r in renditions
+            for r in document.get("renditions")
             if isinstance(r, Mapping) and isinstance(r.get("key"), str)
         )
     except (ValueError, AttributeError, TypeError):
-        return ()
+        return Contents((), None, None)
+    base_url = document.get("base_url")
+    return Contents(listed, base_url if isinstance(base_url, str) else None, document)
+
+
+def listed_renditions(body: bytes) -> tuple[Listed, ...]:
+    """The renditions a manifest lists, whether or not it has urls; nothing if it does not parse."""
+    return read_manifest(body).listed

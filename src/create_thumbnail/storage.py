@@ -45,6 +45,7 @@ class Stored:
     size: int
     version_id: str | None = None  # None for an unversioned bucket
     metadata: Mapping[str, str] = field(default_factory=dict)  # x-amz-meta-*, names lower-case
+    cache_control: str | None = None  # what S3 sends as Cache-Control on a GET; None: no header
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +95,12 @@ class Storage(Protocol):
 
     def write(
         self, bucket: str, key: str, data: bytes, content_type: str, metadata: Mapping[str, str],
-        *, if_match: str | None = None, if_absent: bool = False,
+        *, if_match: str | None = None, if_absent: bool = False, cache_control: str | None = None,
     ) -> str:
         """Stores the object and returns its ETag. if_match: only over the object with that
-        ETag; if_absent: only if there is none. Raises WriteConflict when the condition fails."""
+        ETag; if_absent: only if there is none. Raises WriteConflict when the condition fails.
+        cache_control: stored with the object, and sent by S3 (and a CDN in front of it) on
+        every GET."""
         ...
 
     def delete(self, bucket: str, key: str, *, if_match: str | None = None) -> None:
@@ -151,10 +154,12 @@ class S3Storage:
 
     def write(
         self, bucket: str, key: str, data: bytes, content_type: str, metadata: Mapping[str, str],
-        *, if_match: str | None = None, if_absent: bool = False,
+        *, if_match: str | None = None, if_absent: bool = False, cache_control: str | None = None,
     ) -> str:
         request: dict[str, Any] = {"Bucket": bucket, "Key": key, "Body": data, "ContentType": content_type,
                                    "Metadata": dict(metadata)}  # fmt: skip
+        if cache_control is not None:
+            request["CacheControl"] = cache_control
         if if_match is not None:
             request["IfMatch"] = f'"{if_match}"'
         elif if_absent:
@@ -202,6 +207,7 @@ def _stored(response: Mapping[str, Any]) -> Stored:
         size=int(response.get("ContentLength") or 0),
         version_id=response.get("VersionId") or None,
         metadata=dict(response.get("Metadata") or {}),
+        cache_control=response.get("CacheControl") or None,
     )
 
 

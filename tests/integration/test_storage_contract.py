@@ -120,6 +120,17 @@ def test_write_stores_bytes_content_type_and_metadata_and_returns_the_etag(harne
     assert harness.storage.get(harness.bucket, "nope.json") is None
 
 
+def test_cache_control_is_stored_and_answered_on_head_and_get(harness):
+    etag = harness.storage.write(harness.bucket, "256x256/a.jpg", b"thumb", "image/jpeg", {"source-key": "a.jpg"},
+                                 cache_control="public, max-age=300")  # fmt: skip
+    assert harness.storage.head(harness.bucket, "256x256/a.jpg") == Stored(
+        etag, 5, None, {"source-key": "a.jpg"}, "public, max-age=300"
+    )
+    assert harness.storage.get(harness.bucket, "256x256/a.jpg").stored.cache_control == "public, max-age=300"
+    harness.storage.write(harness.bucket, "256x256/a.jpg", b"thumb", "image/jpeg", {}, if_match=etag)
+    assert harness.storage.head(harness.bucket, "256x256/a.jpg").cache_control is None  # a write replaces it
+
+
 def test_conditional_writes_succeed_only_over_what_was_read(harness):
     put = harness.storage.write
     first = put(harness.bucket, "m.json", b"1", "application/json", {}, if_absent=True)

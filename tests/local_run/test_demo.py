@@ -6,9 +6,10 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
-from local_run.demo.command import run_demo
+from local_run.demo.command import offline_manifest, run_demo
 from local_run.runtime.function import LocalFunction
 from PIL import Image
 
@@ -75,3 +76,22 @@ def test_the_demo_leaves_manifests_the_gallery_and_its_screenshot(demo_out: Path
         assert (demo_out / name).is_file()
     page = (demo_out / "index.html").read_text()
     assert page.count("<figure") == 12 and page.count('type="image/avif"') == 12
+
+
+def test_the_gallery_in_out_reads_each_renditions_url_made_relative(demo_out: Path) -> None:
+    """The function wrote urls under the embedded S3 (DELIVERY_BASE_URL); out/'s copies point at
+    the thumbnails beside them, so index.html still opens once that S3 is gone."""
+    for path in (demo_out / "manifests").rglob("*.json"):
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        assert manifest["base_url"] is None
+        for rendition in manifest["renditions"]:
+            assert rendition["url"] == quote(rendition["key"], safe="/")
+            assert (demo_out / rendition["key"]).is_file()
+
+
+def test_offline_manifest_makes_only_urls_under_the_base_relative() -> None:
+    base = "http://127.0.0.1:5000/demo-resized"
+    manifest = {"source": {"key": "a b.jpg"}, "base_url": base, "renditions": [
+        {"key": "256x256/a b.jpg", "url": f"{base}/256x256/a%20b.jpg"}, {"key": "256x256/./x.jpg", "url": None}]}  # fmt: skip
+    assert offline_manifest(manifest, base) == {"source": {"key": "a b.jpg"}, "base_url": None, "renditions": [
+        {"key": "256x256/a b.jpg", "url": "256x256/a%20b.jpg"}, {"key": "256x256/./x.jpg", "url": None}]}  # fmt: skip

@@ -30,6 +30,7 @@ from typing import Any
 import botocore.session
 import pytest
 
+from create_thumbnail.config import DEFAULT_THUMBNAIL_CACHE_CONTROL
 from tests.template.conftest import resolve_conditions
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -635,6 +636,18 @@ def test_optional_parameters_accept_blank_and_refuse_nonsense(
     pattern = re.compile(sam_template["Parameters"][parameter]["AllowedPattern"])
     assert all(pattern.fullmatch(value) for value in good)
     assert not any(pattern.fullmatch(value) for value in bad)
+
+
+def test_thumbnail_cache_control_reaches_the_function_with_the_functions_own_default(
+    sam_template: dict, cfn_template: dict
+) -> None:
+    parameter = sam_template["Parameters"]["ThumbnailCacheControl"]
+    assert parameter["Default"] == DEFAULT_THUMBNAIL_CACHE_CONTROL == "public, max-age=300"
+    variables = cfn_template["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert variables["THUMBNAIL_CACHE_CONTROL"] == {"Ref": "ThumbnailCacheControl"}
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert all(pattern.fullmatch(v) for v in ("", "no-cache", "public, max-age=31536000, immutable", "x" * 256))
+    assert not any(pattern.fullmatch(v) for v in ("max-age=300\r\nX-Evil: 1", "max-âge=1", "\tno-cache", "x" * 257))
 
 
 # --- sample events -----------------------------------------------------------------------------

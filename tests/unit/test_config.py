@@ -238,3 +238,97 @@ def test_todays_settings_keep_the_digest_their_thumbnails_record():
         gravity="centre", prefix="avatars/",
     )  # fmt: skip
     assert every_setting.digest == "e754b05c46a61dba"
+
+
+# ---- what serving the resized bucket needs: Cache-Control, the delivery base URL ------------------
+
+
+def test_cache_control_defaults_let_a_thumbnail_revalidate_soon_and_the_manifest_always():
+    settings = Settings.from_env({"DESTINATION_BUCKET": "b-resized"})
+    assert settings.thumbnail_cache_control == "public, max-age=300"
+    assert settings.manifest_cache_control == "no-cache"
+    assert settings.delivery_base_url is None
+
+
+def test_cache_control_is_taken_as_given_and_blank_means_the_default():
+    settings = Settings.from_env({
+        "DESTINATION_BUCKET": "b-resized", "THUMBNAIL_CACHE_CONTROL": " public, max-age=31536000, immutable ",
+        "MANIFEST_CACHE_CONTROL": "   ",
+    })  # fmt: skip
+    assert settings.thumbnail_cache_control == "public, max-age=31536000, immutable"
+    assert settings.manifest_cache_control == "no-cache"
+
+
+@pytest.mark.parametrize("name", ["THUMBNAIL_CACHE_CONTROL", "MANIFEST_CACHE_CONTROL"])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("max-age=300\r\nX-Injected: 1", r"holds '\\r': an HTTP header value is printable ASCII"),
+        ("max-age=300\n", None),  # a trailing newline is whitespace: stripped, not refused
+        ("max-age=\t300", r"holds '\\t'"),
+        ("max-age=300\x00", r"holds '\\x00'"),
+        ("max-âge=300", "holds 'â'"),
+        ("x" * 257, "257 characters, over the 256 a Cache-Control value may have"),
+    ],
+)
+def test_a_cache_control_that_cannot_be_a_header_names_the_variable(name, value, message):
+    env = {"DESTINATION_BUCKET": "b-resized", name: value}
+    if message is None:
+        assert getattr(Settings.from_env(env), name.lower()) == value.strip()
+        return
+    with pytest.raises(ConfigError, match=f"^{name}: .*{message}"):
+        Settings.from_env(env)
+
+
+def test_cache_control_of_exactly_the_limit_is_taken():
+    settings = Settings.from_env({"DESTINATION_BUCKET": "b-resized", "THUMBNAIL_CACHE_CONTROL": "x" * 256})
+    assert settings.thumbnail_cache_control == "x" * 256
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://d111111abcdef8.cloudfront.net", "https://d111111abcdef8.cloudfront.net"),
+        ("https://d111111abcdef8.cloudfront.net/", "https://d111111abcdef8.cloudfront.net"),
+        ("HTTPS://cdn.example.com:8443/thumbs//", "https://cdn.example.com:8443/thumbs"),
+        ("http://127.0.0.1:5000/demo-resized", "http://127.0.0.1:5000/demo-resized"),
+        ("http://localhost/b/", "http://localhost/b"),
+        ("http://[::1]:5000/b", "http://[::1]:5000/b"),
+        ("", None),
+        ("  ", None),
+    ],
+)
+def test_the_delivery_base_url_is_normalised(value, expected):
+    settings = Settings.from_env({"DESTINATION_BUCKET": "b-resized", "DELIVERY_BASE_URL": value})
+    assert settings.delivery_base_url == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("http://d111111abcdef8.cloudfront.net", "must be https://; http:// is taken only for a loopback host (127.0.0.1, localhost, ::1)"),
+        ("http://10.0.0.1:5000/b", "must be https://; http:// is taken only for a loopback host"),
+        ("ftp://example.com", "is not an https:// URL with a host"),
+        ("d111111abcdef8.cloudfront.net", "is not an https:// URL with a host"),
+        ("https:///thumbs", "is not an https:// URL with a host"),
+        ("https://cdn.example.com/?v=1", "has a query or fragment"),
+        ("https://cdn.example.com/#top", "has a query or fragment"),
+        ("https://cdn.example.com:99999", "is not a URL"),
+        ("https://cdn.example.com/my thumbs", "is not a URL: printable ASCII without spaces"),
+        ("https://user:secret@cdn.example.com", "holds credentials"),
+    ],
+)
+def test_a_bad_delivery_base_url_names_the_variable(value, message):
+    with pytest.raises(ConfigError, match=f"^DELIVERY_BASE_URL: .*{re.escape(message)}"):
+        Settings.from_env({"DESTINATION_BUCKET": "b-resized", "DELIVERY_BASE_URL": value})
+
+
+def test_serving_settings_leave_the_rule_digest_alone():
+    """Cache-Control and the base URL change no thumbnail's bytes: changing them must not mark
+    every thumbnail stale (a re-render of everything for identical bytes)."""
+    plain = Settings.from_env({"DESTINATION_BUCKET": "b-resized"})
+    served = Settings.from_env({
+        "DESTINATION_BUCKET": "b-resized", "THUMBNAIL_CACHE_CONTROL": "public, max-age=86400",
+        "MANIFEST_CACHE_CONTROL": "max-age=10", "DELIVERY_BASE_URL": "https://cdn.example.com",
+    })  # fmt: skip
+    assert served.default_rule.digest == plain.default_rule.digest == "66390dfab59e1379"

@@ -18,6 +18,7 @@ import re
 import shutil
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
@@ -102,9 +103,12 @@ def run_demo(
         s3 = local_s3_client(endpoint)
         for bucket in (SOURCE_BUCKET, RESIZED_BUCKET):
             _empty_bucket(s3, bucket)
-        invoker = _under_emulator(local, endpoint, sizes, log) if local else _in_process(endpoint, sizes, log)
+        _allow_unsigned_reads(s3, RESIZED_BUCKET)
+        base_url = delivery_base_url(endpoint)
+        invoker = (_under_emulator(local, endpoint, sizes, log) if local
+                   else _in_process(endpoint, sizes, log))  # fmt: skip
         with invoker as (invoke, init_ms):
-            rows = [_invoke(invoke, s3, sample, out_dir) for sample in demo_samples()]
+            rows = [_invoke(invoke, s3, sample, out_dir, base_url) for sample in demo_samples()]
     if local:
         init_ms = next((r.report.init_duration_ms for r in rows if r.report and r.report.init_duration_ms), None)
     sheet = contact_sheet(out_dir / "contact-sheet.png")
@@ -168,6 +172,7 @@ def _in_process(endpoint: str, sizes: str | None, log: TextIO) -> Iterator[tuple
     """The handler imported into this process, configured as template.yaml configures it. The
     init figure is the import's time, when this process had not imported it yet."""
     env = {**LOCAL_AWS_ENV, **_settings(sizes), "DESTINATION_BUCKET": RESIZED_BUCKET,
+           "DELIVERY_BASE_URL": delivery_base_url(endpoint),
            "POWERTOOLS_SERVICE_NAME": "create-thumbnail", "AWS_ENDPOINT_URL": endpoint}  # fmt: skip
     with environment(env):
         cold = "create_thumbnail.app" not in sys.modules
@@ -202,6 +207,9 @@ def _under_emulator(
     the first REPORT's Init Duration, so it is known only from the rows."""
     overrides = {"DESTINATION_BUCKET": RESIZED_BUCKET, **_settings(sizes)}
     variables = function_environment(local.spec, {local.spec.logical_id: overrides}, endpoint).variables
+    # Like the endpoint, where this machine's S3 serves the bucket: set whether or not the
+    # template declares the variable (an override of an undeclared one is ignored, as by sam).
+    variables = {**variables, "DELIVERY_BASE_URL": delivery_base_url(endpoint)}
 
     def write(line: str) -> None:
         print(line, file=log, flush=True)
@@ -232,14 +240,27 @@ def _settings(sizes: str | None) -> dict[str, str]:
     return {**DEMO_SETTINGS, **({"THUMBNAIL_SIZES": sizes} if sizes else {})}
 
 
-def _invoke(invoke: Invoke, s3: Any, sample: Sample, out_dir: Path) -> Row:
+def delivery_base_url(endpoint: str) -> str:
+    """The resized bucket as the embedded S3 serves it, path-style: what a CloudFront
+    distribution's domain is when deployed (http, which the function takes for loopback only)."""
+    return f"{endpoint}/{RESIZED_BUCKET}"
+
+
+def _allow_unsigned_reads(s3: Any, bucket: str) -> None:
+    """The page's images are fetched by URL, unsigned, as a browser fetches them; deployed, the
+    bucket stays private and only the distribution may read it."""
+    statement = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+
+
+def _invoke(invoke: Invoke, s3: Any, sample: Sample, out_dir: Path, base_url: str) -> Row:
     s3.put_object(Bucket=SOURCE_BUCKET, Key=sample.key, Body=sample.data, ContentType=sample.content_type,
                   Metadata=dict(sample.metadata))  # fmt: skip
     head = s3.head_object(Bucket=SOURCE_BUCKET, Key=sample.key)
     event = put_event(put_record(SOURCE_BUCKET, sample.key, head["ContentLength"], head["ETag"]))
     reply, ms, report = invoke(event)
     row = Row(sample, reply["records"][0], ms, report=report)
-    _check(row, s3, head["ETag"], out_dir)
+    _check(row, s3, head["ETag"], out_dir, base_url)
     return row
 
 
@@ -257,33 +278,51 @@ def _gallery(out_dir: Path, progress: Progress) -> tuple[Path, Path | None]:
     return gallery, shot
 
 
-def _check(row: Row, s3: Any, etag: str, out_dir: Path) -> None:
+def _check(row: Row, s3: Any, etag: str, out_dir: Path, base_url: str) -> None:
+    """Each thumbnail is fetched by the url its manifest gives it, as the page will, and kept in
+    out/ with a copy of the manifest whose urls are relative (offline_manifest)."""
     status = row.reply.get("status")
     if status != row.sample.expect:
         row.problems.append(f"expected {row.sample.expect}, got {status}: {row.reply.get('reason')}")
+    manifest = None
+    if row.reply.get("manifest"):
+        manifest = json.loads(s3.get_object(Bucket=RESIZED_BUCKET, Key=row.reply["manifest"])["Body"].read())
+        target = out_dir / row.reply["manifest"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(offline_manifest(manifest, base_url), ensure_ascii=False), encoding="utf-8")
+    elif row.sample.expect == "created":
+        row.problems.append("no manifest written")
+    urls = {r["key"]: r.get("url") for r in (manifest or {}).get("renditions", [])}
     for thumbnail in row.reply.get("thumbnails", []):
-        try:
-            body = s3.get_object(Bucket=RESIZED_BUCKET, Key=thumbnail["key"])
-        except s3.exceptions.NoSuchKey:
-            row.problems.append(f"thumbnail {thumbnail['key']} is missing")
+        if not urls.get(thumbnail["key"]):
+            row.problems.append(f"the manifest gives {thumbnail['key']} no url")
             continue
-        data = body["Body"].read()
+        try:
+            with urllib.request.urlopen(urls[thumbnail["key"]]) as response:  # noqa: S310 - the embedded S3's
+                data = response.read()
+        except OSError as error:
+            row.problems.append(f"thumbnail {thumbnail['key']} did not load from its url: {error}")
+            continue
         with Image.open(BytesIO(data)) as image:
             if image.size != (thumbnail["width"], thumbnail["height"]):
                 row.problems.append(f"{thumbnail['key']} is {image.size}, reply said otherwise")
         target = out_dir / thumbnail["key"]
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    if row.reply.get("manifest"):
-        target = out_dir / row.reply["manifest"]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(s3.get_object(Bucket=RESIZED_BUCKET, Key=row.reply["manifest"])["Body"].read())
-    elif row.sample.expect == "created":
-        row.problems.append("no manifest written")
     if row.sample.expect == "created" and not row.reply.get("thumbnails"):
         row.problems.append("no thumbnails written")
     if s3.head_object(Bucket=SOURCE_BUCKET, Key=row.sample.key)["ETag"] != etag:
         row.problems.append("the source object changed")
+
+
+def offline_manifest(manifest: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """The manifest for out/, its urls made relative to out/ (the percent-encoded key, which
+    starts with a box like 256x256/ and so never reads as a scheme). The embedded S3 lives only
+    while the demo runs, and out/index.html must still open afterwards, offline and from any
+    server (tests serve out/ on a port of their own): relative urls find the copies beside it."""
+    prefix = base_url + "/"
+    renditions = [{**r, "url": r["url"].removeprefix(prefix)} if r.get("url") else r for r in manifest["renditions"]]
+    return {**manifest, "renditions": renditions, "base_url": None}  # null: relative urls
 
 
 def _source_size(sample: Sample) -> str:

@@ -6,6 +6,11 @@ of the source's own format last, every one with a srcset of the fit renditions' 
 browser picks the format it can show and the width the layout needs. The BlurHash is painted
 behind the image until it has loaded (a 40-line decoder in the page; the dominant colour first,
 before any script runs). Cover renditions follow as they are. Sizes and bytes under each.
+
+Every image's address is the url the manifest gives its rendition (DELIVERY_BASE_URL), never one
+built here from its key: a page that builds URLs itself breaks on keys with '#', '%' or '?', and
+disagrees with the function about where the bucket is served. A rendition without a url (a key
+no URL can reach) is left out.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 # The layout: two columns up to 700 px wide, three beyond; what the browser's choice follows.
 SIZES = "(max-width: 700px) 50vw, 33vw"
@@ -28,12 +32,16 @@ def read_manifests(folder: Path) -> list[dict[str, Any]]:
 
 def srcsets(manifest: Mapping[str, Any]) -> dict[str, str]:
     """format -> 'url 256w, url 1024w' over the fit renditions; one URL per width (a small
-    source is the same size in every box it fits: its first box's key serves)."""
+    source is the same size in every box it fits: its first box's url serves)."""
     found: dict[str, dict[int, str]] = {}
-    for rendition in manifest["renditions"]:
+    for rendition in _shown(manifest):
         if rendition["fit"] == "inside":
-            found.setdefault(rendition["format"], {}).setdefault(rendition["width"], quote(rendition["key"]))
+            found.setdefault(rendition["format"], {}).setdefault(rendition["width"], rendition["url"])
     return {fmt: ", ".join(f"{url} {width}w" for width, url in sorted(by_width.items())) for fmt, by_width in found.items()}
+
+
+def _shown(manifest: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [rendition for rendition in manifest["renditions"] if rendition.get("url")]
 
 
 def fallback_format(formats: Iterable[str]) -> str:
@@ -47,16 +55,16 @@ def _figure(manifest: Mapping[str, Any]) -> str:
     sets = srcsets(manifest)
     placeholder = manifest["placeholder"]
     img_format = fallback_format(sets)
-    first = next(r for r in manifest["renditions"] if r["fit"] == "inside" and r["format"] == img_format)
+    first = next(r for r in _shown(manifest) if r["fit"] == "inside" and r["format"] == img_format)
     sources = "".join(f'<source type="image/{fmt}" srcset="{html.escape(sets[fmt])}" sizes="{SIZES}">'
                       for fmt in PREFERRED if fmt in sets and fmt != img_format)  # fmt: skip
-    img = (f'<img src="{quote(first["key"])}" srcset="{html.escape(sets[img_format])}" sizes="{SIZES}" '
+    img = (f'<img src="{html.escape(first["url"])}" srcset="{html.escape(sets[img_format])}" sizes="{SIZES}" '
            f'width="{first["width"]}" height="{first["height"]}" alt="{html.escape(source["key"])}" '
            f'data-blurhash="{html.escape(placeholder["blurhash"])}" '
            f'style="background-color:{placeholder["dominant_color"]}">')  # fmt: skip
-    covers = "".join(f'<img class="cover" src="{quote(r["key"])}" width="{r["width"]}" height="{r["height"]}" '
+    covers = "".join(f'<img class="cover" src="{html.escape(r["url"])}" width="{r["width"]}" height="{r["height"]}" '
                      f'alt="{html.escape(r["box"])} cover">'
-                     for r in manifest["renditions"] if r["fit"] == "cover" and r["format"] == img_format)  # fmt: skip
+                     for r in _shown(manifest) if r["fit"] == "cover" and r["format"] == img_format)  # fmt: skip
     rows = "".join(f"<li>{html.escape(r['box'])} {r['fit']} {r['format']}: {r['width']}×{r['height']}, "
                    f"{r['bytes']:,} bytes</li>" for r in manifest["renditions"])  # fmt: skip
     return (f'<figure data-key="{html.escape(source["key"])}"><picture>{sources}{img}</picture>'
@@ -119,8 +127,8 @@ if (location.search === "?measure") addEventListener("load", () => {
 
 
 def write_gallery(out_dir: Path, manifests: list[dict[str, Any]]) -> Path:
-    """index.html in out_dir, whose renditions are under their keys there."""
-    figures = "\n".join(_figure(m) for m in manifests if any(r["fit"] == "inside" for r in m["renditions"]))
+    """index.html in out_dir; its images are wherever the manifests' urls say."""
+    figures = "\n".join(_figure(m) for m in manifests if any(r["fit"] == "inside" for r in _shown(m)))
     page = (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>Thumbnails</title>"
             f"<meta name=viewport content='width=device-width'><style>{STYLE}</style></head><body>"
             f"<h1>{len(manifests)} sources, from their manifests</h1><section class=grid>{figures}</section>"
