@@ -41,6 +41,9 @@ MAX_FRAMES = "MAX_FRAMES"
 THUMBNAIL_RULES = "THUMBNAIL_RULES"
 THUMBNAIL_MANIFEST = "THUMBNAIL_MANIFEST"
 EVENT_BUS_NAME = "EVENT_BUS_NAME"
+MAX_KEY_BYTES = 1024  # S3's limit on an object key, in UTF-8 bytes
+# A source bucket shared with other data (ExistingSourceBucket): only keys under this prefix.
+SOURCE_KEY_PREFIX = "SOURCE_KEY_PREFIX"
 # Set by Lambda from the function's MemorySize (and by thumbnail-local's emulator from the
 # template's): the memory budget for decoding is derived from it.
 FUNCTION_MEMORY_SIZE = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
@@ -210,6 +213,7 @@ class Settings:
     rules: tuple[Rule, ...] = field(default=())  # longest prefix first
     manifest: bool = True  # manifests/<key>.json beside the thumbnails
     event_bus: str | None = None  # where completion events go; None: nowhere
+    source_key_prefix: str = ""  # keys outside it are skipped; "": every key
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -234,6 +238,7 @@ class Settings:
             source_formats=parse_list(SOURCE_FORMATS, env.get(SOURCE_FORMATS), ALL_SOURCE_FORMATS, DEFAULT_SOURCE_FORMATS),
             manifest=parse_bool(THUMBNAIL_MANIFEST, env.get(THUMBNAIL_MANIFEST), True),
             event_bus=parse_bus(EVENT_BUS_NAME, env.get(EVENT_BUS_NAME)),
+            source_key_prefix=parse_key_prefix(SOURCE_KEY_PREFIX, env.get(SOURCE_KEY_PREFIX)),
         )
         text = read_rules_text(env.get(THUMBNAIL_RULES), env.get(TASK_ROOT))
         return replace(settings, rules=parse_rules(THUMBNAIL_RULES, text, settings.default_rule))
@@ -304,6 +309,17 @@ def parse_gravity(name: str, value: str | None, default: str) -> str:
     if value is not None and value.strip().lower() == "center":
         return "centre"
     return parse_choice(name, value, GRAVITIES, default)
+
+
+def parse_key_prefix(name: str, value: str | None) -> str:
+    """Taken as written (a key may start with a space); only what no S3 key prefix can hold is
+    refused: more than S3's 1,024 bytes, or control characters (a pasted newline)."""
+    value = value or ""
+    if len(value.encode()) > MAX_KEY_BYTES:
+        raise ConfigError(f"{name}: {len(value.encode()):,} bytes is longer than any S3 key ({MAX_KEY_BYTES:,})")
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+        raise ConfigError(f"{name}: {value!r} holds a control character")
+    return value
 
 
 def parse_bus(name: str, value: str | None) -> str | None:
