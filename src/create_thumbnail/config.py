@@ -45,6 +45,9 @@ EVENT_BUS_NAME = "EVENT_BUS_NAME"
 THUMBNAIL_CACHE_CONTROL = "THUMBNAIL_CACHE_CONTROL"
 MANIFEST_CACHE_CONTROL = "MANIFEST_CACHE_CONTROL"
 DELIVERY_BASE_URL = "DELIVERY_BASE_URL"
+MAX_KEY_BYTES = 1024  # S3's limit on an object key, in UTF-8 bytes
+# A source bucket shared with other data (ExistingSourceBucket): only keys under this prefix.
+SOURCE_KEY_PREFIX = "SOURCE_KEY_PREFIX"
 # Set by Lambda from the function's MemorySize (and by thumbnail-local's emulator from the
 # template's): the memory budget for decoding is derived from it.
 FUNCTION_MEMORY_SIZE = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
@@ -230,6 +233,7 @@ class Settings:
     # Where the resized bucket is served (a CloudFront distribution): the manifest gives each
     # rendition its URL under it. None: no URLs. Never ends in '/'.
     delivery_base_url: str | None = None
+    source_key_prefix: str = ""  # keys outside it are skipped; "": every key
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -261,6 +265,7 @@ class Settings:
                 MANIFEST_CACHE_CONTROL, env.get(MANIFEST_CACHE_CONTROL), DEFAULT_MANIFEST_CACHE_CONTROL
             ),
             delivery_base_url=parse_base_url(DELIVERY_BASE_URL, env.get(DELIVERY_BASE_URL)),
+            source_key_prefix=parse_key_prefix(SOURCE_KEY_PREFIX, env.get(SOURCE_KEY_PREFIX)),
         )
         text = read_rules_text(env.get(THUMBNAIL_RULES), env.get(TASK_ROOT))
         return replace(settings, rules=parse_rules(THUMBNAIL_RULES, text, settings.default_rule))
@@ -331,6 +336,17 @@ def parse_gravity(name: str, value: str | None, default: str) -> str:
     if value is not None and value.strip().lower() == "center":
         return "centre"
     return parse_choice(name, value, GRAVITIES, default)
+
+
+def parse_key_prefix(name: str, value: str | None) -> str:
+    """Taken as written (a key may start with a space); only what no S3 key prefix can hold is
+    refused: more than S3's 1,024 bytes, or control characters (a pasted newline)."""
+    value = value or ""
+    if len(value.encode()) > MAX_KEY_BYTES:
+        raise ConfigError(f"{name}: {len(value.encode()):,} bytes is longer than any S3 key ({MAX_KEY_BYTES:,})")
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+        raise ConfigError(f"{name}: {value!r} holds a control character")
+    return value
 
 
 def parse_bus(name: str, value: str | None) -> str | None:

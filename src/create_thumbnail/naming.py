@@ -23,11 +23,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import quote
 
-from create_thumbnail.config import Box, Rule
+from create_thumbnail.config import MAX_KEY_BYTES, Box, Rule
 from create_thumbnail.errors import DestinationKeyTooLong
 from create_thumbnail.formats import FORMATS, SOURCES, claimed_format, output_formats, possible_outputs, suffixes
 
-MAX_KEY_BYTES = 1024  # S3's limit on an object key, in UTF-8 bytes
 # Every extension a source key or a thumbnail may end in: the names' rule needs all of them.
 KNOWN_SUFFIXES = tuple(sorted(
     {suffix for source in SOURCES.values() for suffix in source.suffixes}

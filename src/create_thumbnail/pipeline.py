@@ -171,6 +171,8 @@ def _attempt(item: Item, destination: Destination) -> Outcome:
         if isinstance(item, Unreadable):
             raise InvalidRecord(item.reason)
         _refuse_destination(item, destination.settings)
+        if outside := _outside_prefix(item, destination.settings):
+            return Outcome(bucket, key, "skipped", outside, ms=_ms(started), receipt=receipt)
         key, result = _reconcile(item, destination)
         return _outcome(item.bucket, key, result, started, receipt)
     except PermanentError as error:
@@ -212,6 +214,15 @@ def _refuse_destination(change: Change, settings: Settings) -> None:
             f"event came from the destination bucket {change.bucket!r}; writing there would "
             "re-trigger this function. Point the trigger at the source bucket only."
         )
+
+
+def _outside_prefix(change: Change, settings: Settings) -> str | None:
+    """A bucket shared with other data: the trigger's filter keeps other keys away, this keeps a
+    stray event (a backfill of the whole bucket, a hand-made test event) from reading them."""
+    prefix = settings.source_key_prefix
+    if any(key.startswith(prefix) for key in change.spellings()):
+        return None
+    return f"outside SOURCE_KEY_PREFIX {prefix!r}"
 
 
 def renderer(settings: Settings) -> Renderer:

@@ -135,3 +135,23 @@ def test_a_rules_change_then_a_stale_backfill_renders_again_exactly_what_it_touc
     regravity = Targets(targets.source_bucket, targets.resized_bucket, settings_for(targets.resized_bucket, only_gravity))
     assert missing_keys(s3, regravity) == []  # every key is there: only the digest tells
     assert len(missing_keys(s3, regravity, stale=True)) == 30
+
+
+def test_a_shared_bucket_is_backfilled_under_the_source_key_prefix_only(s3_endpoint, tmp_path, monkeypatch):
+    """ExistingSourceBucket with SourceKeyPrefix: the function reads only under the prefix, so the
+    plan lists only there (anything else would be a failed task per object outside it)."""
+    monkeypatch.chdir(tmp_path)
+    suffix = uuid.uuid4().hex[:10]
+    source, resized = f"bf-shared-{suffix}", f"bf-resized-{suffix}"
+    env = {**ENV, "SOURCE_KEY_PREFIX": "photos/"}
+    s3 = local_s3_client(s3_endpoint)
+    for bucket in (source, resized):
+        s3.create_bucket(Bucket=bucket)
+    photo = source_bytes("RGB", (120, 90), "JPEG")
+    for key in ("photos/a.jpg", "photos/2026/b.jpg", "private/c.jpg", "photosphere.jpg"):
+        s3.put_object(Bucket=source, Key=key, Body=photo)
+    targets = Targets(source, resized, settings_for(resized, env))
+    assert missing_keys(s3, targets) == ["photos/2026/b.jpg", "photos/a.jpg"]
+    assert backfill_local(s3_endpoint, targets, env, argparse.Namespace(**{**ARGS, "seed": 0}), io.StringIO()) == 0
+    assert sorted(k for k in _objects(s3, resized) if not k.startswith("manifests/")) == [
+        "128x128/photos/2026/b.jpg", "128x128/photos/a.jpg", "64x64/photos/2026/b.jpg", "64x64/photos/a.jpg"]

@@ -11,6 +11,7 @@ The session fixtures return shared dicts: a test that edits a template edits a d
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,50 @@ def resolve_conditions(template: Template, parameters: dict[str, str] | None = N
         if "Condition" not in output or decide(output["Condition"])
     }
     return resolved
+
+
+# One deployment's pseudo parameters, for spelled().
+PSEUDO = {"AWS::Partition": "aws", "AWS::AccountId": "123456789012", "AWS::Region": "eu-west-1",
+          "AWS::StackName": "create-thumbnail"}  # fmt: skip
+_SUB = re.compile(r"\$\{([A-Za-z0-9:]+)(?:\.([A-Za-z]+))?\}")
+
+
+def spelled(node: Any, template: Template, parameters: dict[str, str] | None = None) -> Any:
+    """node (of template) with Ref, Fn::Sub and Fn::GetAtt written out as the strings one
+    deployment would see: parameters by value (their defaults, then these), pseudo parameters as
+    PSEUDO, a resource as <LogicalId> (a bucket's Arn as arn:aws:s3:::<LogicalId>). Run on a
+    resolve_conditions() template with the same parameters, so that a policy test asserts on the
+    ARNs themselves, not on how the template builds them."""
+    defaults = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()}
+    values = {**PSEUDO, **defaults, **(parameters or {})}
+    return _spelled(node, values)
+
+
+def _spelled(node: Any, values: dict[str, str]) -> Any:
+
+    def name(ref: str, attribute: str | None = None) -> str:
+        if ref in values:
+            return values[ref]
+        if attribute == "Arn" and ref.endswith("Bucket"):
+            return f"arn:aws:s3:::<{ref}>"
+        return f"<{ref}.{attribute}>" if attribute else f"<{ref}>"
+
+    def sub(text: str, local: dict[str, Any]) -> str:
+        return _SUB.sub(lambda m: str(local[m[1]]) if m[1] in local else name(m[1], m[2]), text)
+
+    if isinstance(node, (list, tuple)):
+        return type(node)(_spelled(item, values) for item in node)
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Ref"}:
+        return name(node["Ref"])
+    if set(node) == {"Fn::GetAtt"}:
+        ref, attribute = node["Fn::GetAtt"] if isinstance(node["Fn::GetAtt"], list) else node["Fn::GetAtt"].split(".")
+        return name(ref, attribute)
+    if set(node) == {"Fn::Sub"}:
+        text, local = node["Fn::Sub"] if isinstance(node["Fn::Sub"], list) else (node["Fn::Sub"], {})
+        return sub(text, {key: _spelled(value, values) for key, value in local.items()})
+    return {key: _spelled(value, values) for key, value in node.items()}
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,8 @@
 """checkov on template.yaml as written and as the SAM transform expands it (the generated role,
 Lambda permission and event invoke config exist only there): no failed check, and every skip
-explained in the template and still needed.
+explained in the template and still needed. checkov decides each Condition from the parameters'
+defaults, so two more variants make it see the rest: Delivery=CloudFront (the distribution), and
+buckets that already exist (the stack then creates neither).
 
 checkov runs from .venv-checkov (scripts/bootstrap.sh makes it): its own pins of boto3, botocore
 and networkx clash with moto's and the SAM CLI's. --skip-download keeps it offline (otherwise it
@@ -38,11 +40,34 @@ def run_checkov(path: Path) -> dict[str, Any]:
     return report
 
 
+# Parameter defaults of each variant checkov scans beside the defaults themselves.
+VARIANTS: dict[str, dict[str, str]] = {
+    "delivery": {"Delivery": "CloudFront"},
+    "existing buckets": {"ExistingSourceBucket": "photos-of-record", "SourceKeyPrefix": "uploads/",
+                         "ExistingResizedBucket": "photos-thumbnails", "TriggerMode": "EventBridge"},
+}  # fmt: skip
+REPORTS = ["template.yaml", "transformed", *VARIANTS]
+
+
+def with_defaults(template: dict, defaults: dict[str, str]) -> dict:
+    changed = json.loads(json.dumps(template))
+    for name, value in defaults.items():
+        changed["Parameters"][name]["Default"] = value
+    return changed
+
+
 @pytest.fixture(scope="session")
 def checkov_reports(cfn_template_all: dict, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    transformed = tmp_path_factory.mktemp("checkov") / "transformed.json"
-    transformed.write_text(json.dumps(cfn_template_all, indent=2))
-    return {"template.yaml": run_checkov(TEMPLATE_PATH), "transformed": run_checkov(transformed)}
+    folder = tmp_path_factory.mktemp("checkov")
+    files = {"transformed": cfn_template_all} | {
+        name: with_defaults(cfn_template_all, defaults) for name, defaults in VARIANTS.items()
+    }
+    reports = {"template.yaml": run_checkov(TEMPLATE_PATH)}
+    for name, template in files.items():
+        path = folder / f"{name.replace(' ', '-')}.json"
+        path.write_text(json.dumps(template, indent=2))
+        reports[name] = run_checkov(path)
+    return reports
 
 
 def declared_skips(template: dict) -> dict[tuple[str, str], str]:
@@ -58,7 +83,7 @@ def skipped(report: dict) -> set[tuple[str, str]]:
     return {(c["resource"].split(".", 1)[1], c["check_id"]) for c in report["results"]["skipped_checks"]}
 
 
-@pytest.mark.parametrize("which", ["template.yaml", "transformed"])
+@pytest.mark.parametrize("which", REPORTS)
 def test_checkov_finds_nothing_failed(checkov_reports: dict[str, dict], which: str) -> None:
     report = checkov_reports[which]
     failed = [f"{c['check_id']} {c['resource']}: {c['check_name']}" for c in report["results"]["failed_checks"]]
@@ -73,18 +98,25 @@ def test_every_skip_says_why(sam_template: dict) -> None:
     assert unexplained == []
 
 
-@pytest.mark.parametrize("which", ["template.yaml", "transformed"])
-def test_every_skip_is_still_needed(
-    checkov_reports: dict[str, dict], sam_template: dict, which: str
-) -> None:
+def test_every_skip_is_still_needed(checkov_reports: dict[str, dict], sam_template: dict) -> None:
     """A skip checkov no longer applies (renamed check, fixed resource) is a stale excuse."""
-    assert set(declared_skips(sam_template)) == skipped(checkov_reports[which])
+    used = set().union(*(skipped(report) for report in checkov_reports.values()))
+    assert set(declared_skips(sam_template)) == used
+
+
+def test_the_variants_reach_what_the_defaults_do_not(checkov_reports: dict[str, dict]) -> None:
+    def resources(report: dict) -> set[str]:
+        checks = report["results"]["passed_checks"] + report["results"]["skipped_checks"]
+        return {check["resource"].split(".", 1)[1] for check in checks}
+
+    assert "ThumbnailDistribution" in resources(checkov_reports["delivery"])
+    assert not {"SourceBucket", "ResizedBucket"} & resources(checkov_reports["existing buckets"])
 
 
 def test_skips_hide_real_failures(sam_template: dict, translate: Callable[..., dict], tmp_path: Path) -> None:
     """Without its Metadata each skipped check fails, so the zero above is the skips' doing and
     checkov really evaluates these resources."""
-    template = json.loads(json.dumps(sam_template))
+    template = with_defaults(sam_template, VARIANTS["delivery"])
     for resource in template["Resources"].values():
         resource.get("Metadata", {}).pop("checkov", None)
     bare = tmp_path / "no-skips.json"

@@ -31,13 +31,18 @@ import botocore.session
 import pytest
 
 from create_thumbnail.config import DEFAULT_THUMBNAIL_CACHE_CONTROL
-from tests.template.conftest import resolve_conditions
+from tests.template.conftest import resolve_conditions, spelled
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 FUNCTION = "CreateThumbnailFunction"
 SOURCE_BUCKET_NAME = "${AWS::StackName}-source-${AWS::AccountId}-${AWS::Region}"
 SOURCE_BUCKET_ARN = "arn:${AWS::Partition}:s3:::" + SOURCE_BUCKET_NAME
+# The stack's own source bucket as one deployment (conftest.PSEUDO) names it.
+SOURCE = "create-thumbnail-source-123456789012-eu-west-1"
+# An existing-buckets deployment: a bucket of record, a prefix, a bucket of the user's for thumbnails.
+EXISTING = {"ExistingSourceBucket": "photos-of-record", "SourceKeyPrefix": "uploads/2026/",
+            "ExistingResizedBucket": "photos-thumbnails", "TriggerMode": "EventBridge"}  # fmt: skip
 
 
 # --- running the command-line tools ------------------------------------------------------------
@@ -219,10 +224,8 @@ def source_bucket_resources(make: Callable[[bool], Any]) -> Callable[[dict], Non
     def edit(function: dict) -> None:
         replaced = 0
         for statement in function["Properties"]["Policies"][0]["Statement"]:
-            resource = statement["Resource"]
-            sub = resource.get("Fn::Sub") if isinstance(resource, dict) else None
-            if isinstance(sub, str) and sub.startswith(SOURCE_BUCKET_ARN):
-                statement["Resource"] = make(sub.endswith("/*"))
+            if statement["Sid"] in ("ReadSourceObjects", "TellMissingFromForbidden"):
+                statement["Resource"] = make(statement["Sid"] == "ReadSourceObjects")
                 replaced += 1
         assert replaced == 2, "the policy no longer names the source bucket as this test expects"
 
@@ -325,27 +328,46 @@ def test_tracing_is_off_unless_asked_for(sam_template: dict) -> None:
     assert sam_template["Parameters"]["Tracing"]["Default"] == "Disabled"
 
 
-def test_role_policy_is_exactly_what_the_function_does(cfn_template: dict) -> None:
+def allow(action: str | list[str], resource: str) -> dict:
+    return {"Effect": "Allow", "Action": [action] if isinstance(action, str) else action, "Resource": [resource]}
+
+
+def function_statements(cfn_template_all: dict, parameters: dict[str, str] | None = None) -> list[dict]:
+    """The function role's statements in one deployment, every ARN spelled out."""
+    deployed = resolve_conditions(cfn_template_all, parameters)
+    return sorted(spelled(role_statements(function_role(deployed)), deployed, parameters), key=canonical)
+
+
+def test_role_policy_is_exactly_what_the_function_does(cfn_template_all: dict) -> None:
     """Read sources as they are now (never a version by its id); read manifests, HEAD, write and delete thumbnails;
     tell missing from forbidden in both buckets; send a failed event to the failure queue. Every resource an exact ARN."""
-
-    def allow(action: str | list[str], resource: object) -> dict:
-        resource = {"Fn::Sub": resource} if isinstance(resource, str) else resource
-        actions = [action] if isinstance(action, str) else action
-        return {"Effect": "Allow", "Action": actions, "Resource": [resource]}
-
     expected = [
-        allow("s3:GetObject", f"{SOURCE_BUCKET_ARN}/*"),
-        allow("s3:ListBucket", SOURCE_BUCKET_ARN),
-        allow("s3:PutObject", "${ResizedBucket.Arn}/*"),
-        allow("s3:DeleteObject", "${ResizedBucket.Arn}/*"),
-        allow("s3:GetObject", "${ResizedBucket.Arn}/*"),
-        allow("s3:ListBucket", {"Fn::GetAtt": ["ResizedBucket", "Arn"]}),
-        allow("sqs:SendMessage", {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}),
+        allow("s3:GetObject", f"arn:aws:s3:::{SOURCE}/*"),
+        allow("s3:ListBucket", f"arn:aws:s3:::{SOURCE}"),
+        allow("s3:PutObject", "arn:aws:s3:::<ResizedBucket>/*"),
+        allow("s3:DeleteObject", "arn:aws:s3:::<ResizedBucket>/*"),
+        allow("s3:GetObject", "arn:aws:s3:::<ResizedBucket>/*"),
+        allow("s3:ListBucket", "arn:aws:s3:::<ResizedBucket>"),
+        allow("sqs:SendMessage", "<FailedEventsQueue.Arn>"),
     ]
-    assert sorted(role_statements(function_role(cfn_template)), key=canonical) == sorted(
-        expected, key=canonical
-    )
+    assert function_statements(cfn_template_all) == sorted(expected, key=canonical)
+
+
+def test_role_policy_for_existing_buckets_names_only_them_and_the_prefix(cfn_template_all: dict) -> None:
+    """The source bucket of record is read under its prefix only; nothing of the stack's own buckets is named."""
+    expected = [
+        allow("s3:GetObject", "arn:aws:s3:::photos-of-record/uploads/2026/*"),
+        allow("s3:ListBucket", "arn:aws:s3:::photos-of-record"),
+        allow("s3:PutObject", "arn:aws:s3:::photos-thumbnails/*"),
+        allow("s3:DeleteObject", "arn:aws:s3:::photos-thumbnails/*"),
+        allow("s3:GetObject", "arn:aws:s3:::photos-thumbnails/*"),
+        allow("s3:ListBucket", "arn:aws:s3:::photos-thumbnails"),
+        allow("sqs:SendMessage", "<FailedEventsQueue.Arn>"),
+    ]
+    statements = function_statements(cfn_template_all, EXISTING)
+    assert statements == sorted(expected, key=canonical)
+    for line in statements:
+        print(f"{line['Action'][0]:<18} {line['Resource'][0]}")
 
 
 def strings_in(value: Any) -> list[str]:
@@ -371,8 +393,9 @@ def wildcards(statements: list[dict]) -> list[str]:
     return found
 
 
-def test_role_policy_has_no_wildcards(cfn_template: dict) -> None:
-    assert wildcards(role_statements(function_role(cfn_template))) == []
+@pytest.mark.parametrize("parameters", [{}, EXISTING, {**EXISTING, "SourceKeyPrefix": ""}], ids=["own", "existing", "no-prefix"])
+def test_role_policy_has_no_wildcards(cfn_template_all: dict, parameters: dict[str, str]) -> None:
+    assert wildcards(function_statements(cfn_template_all, parameters)) == []
 
 
 @pytest.mark.parametrize(
@@ -402,10 +425,10 @@ def test_source_bucket_name_is_the_one_the_policy_names(cfn_template: dict) -> N
     bucket_name = cfn_template["Resources"]["SourceBucket"]["Properties"]["BucketName"]
     assert bucket_name == {"Fn::Sub": SOURCE_BUCKET_NAME}
     arn = "arn:${AWS::Partition}:s3:::" + bucket_name["Fn::Sub"]
-    statements = role_statements(function_role(cfn_template))
-    policy_resources = [r for s in statements for r in s["Resource"]]
-    assert {"Fn::Sub": arn} in policy_resources
-    assert {"Fn::Sub": f"{arn}/*"} in policy_resources
+    policy_resources = [r for s in spelled(role_statements(function_role(cfn_template)), cfn_template) for r in s["Resource"]]
+    assert spelled({"Fn::Sub": arn}, cfn_template) == f"arn:aws:s3:::{SOURCE}"
+    assert f"arn:aws:s3:::{SOURCE}" in policy_resources
+    assert f"arn:aws:s3:::{SOURCE}/*" in policy_resources
 
 
 def test_source_bucket_name_is_valid_for_the_configured_stack_in_every_region() -> None:
@@ -481,6 +504,7 @@ def test_function_writes_to_the_resized_bucket(cfn_template: dict) -> None:
     variables = cfn_template["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
     assert variables["DESTINATION_BUCKET"] == {"Ref": "ResizedBucket"}
     assert "SourceBucket" not in references(variables)
+    assert (variables["SOURCE_KEY_PREFIX"], variables["DELIVERY_BASE_URL"]) == ({"Ref": "SourceKeyPrefix"}, "")
 
 
 def test_s3_mode_notifies_the_function_of_uploads_and_removals_in_the_source_bucket_only(
@@ -538,6 +562,71 @@ def test_eventbridge_mode_routes_only_this_buckets_object_events(cfn_template_fo
     }
     permission = resources["SourceBucketEventsPermission"]["Properties"]
     assert permission["SourceArn"] == {"Fn::GetAtt": ["SourceBucketEventsRule", "Arn"]}
+
+
+def test_existing_source_bucket_is_only_listened_to(cfn_template_all: dict) -> None:
+    """No bucket, bucket policy or notification of the stack's own; the rule matches that bucket
+    and prefix; the function writes to the existing resized bucket; the outputs name both."""
+    deployed = resolve_conditions(cfn_template_all, EXISTING)
+    resources = deployed["Resources"]
+    assert not [name for name, r in resources.items() if r["Type"].startswith("AWS::S3::")]
+    pattern = spelled(resources["SourceBucketEventsRule"]["Properties"]["EventPattern"], deployed, EXISTING)
+    assert pattern == {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created", "Object Deleted"],
+        "detail": {"bucket": {"name": ["photos-of-record"]}, "object": {"key": [{"prefix": "uploads/2026/"}]}},
+    }
+    variables = spelled(resources[FUNCTION]["Properties"]["Environment"]["Variables"], deployed, EXISTING)
+    assert (variables["DESTINATION_BUCKET"], variables["SOURCE_KEY_PREFIX"]) == ("photos-thumbnails", "uploads/2026/")
+    outputs = spelled({name: o["Value"] for name, o in deployed["Outputs"].items()}, deployed, EXISTING)
+    assert (outputs["SourceBucketName"], outputs["ResizedBucketName"]) == ("photos-of-record", "photos-thumbnails")
+    assert outputs["SourceBucketEventBridge"] == "thumbnail-local enable-eventbridge --bucket photos-of-record"
+
+
+def test_rules_refuse_what_cannot_work(sam_template: dict) -> None:
+    """CloudFormation checks Rules before it creates anything: each refusal names its parameters."""
+    rules = sam_template["Rules"]
+    assert rules["ResizedBucketIsNotTheSource"]["Assertions"][0]["Assert"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "ExistingResizedBucket"}, {"Ref": "ExistingSourceBucket"}]}]
+    }
+    assert rules["ExistingSourceBucketThroughEventBridge"]["Assertions"][0]["Assert"] == {
+        "Fn::Equals": [{"Ref": "TriggerMode"}, "EventBridge"]
+    }
+    for rule in rules.values():
+        [assertion] = rule["Assertions"]
+        words = assertion["AssertDescription"]
+        assert len(words.split()) >= 10 and any(name in words for name in sam_template["Parameters"]), words
+
+
+def test_delivery_serves_the_private_bucket_over_https_through_origin_access_control(cfn_template_all: dict) -> None:
+    parameters = {"Delivery": "CloudFront"}
+    deployed = resolve_conditions(cfn_template_all, parameters)
+    resources = deployed["Resources"]
+    config = spelled(resources["ThumbnailDistribution"]["Properties"]["DistributionConfig"], deployed, parameters)
+    [origin] = config["Origins"]
+    assert origin["DomainName"] == "<ResizedBucket.RegionalDomainName>"
+    assert origin["OriginAccessControlId"] == "<ResizedBucketOriginAccessControl.Id>"
+    behaviour = config["DefaultCacheBehavior"]
+    assert behaviour["ViewerProtocolPolicy"] == "https-only"
+    assert behaviour["AllowedMethods"] == ["GET", "HEAD"]
+    control = resources["ResizedBucketOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
+    assert (control["SigningBehavior"], control["SigningProtocol"]) == ("always", "sigv4")
+    # The bucket stays private: one service principal, one distribution, objects but not the backfill records.
+    assert all(resources["ResizedBucket"]["Properties"]["PublicAccessBlockConfiguration"].values())
+    [policy] = [r["Properties"] for r in resources.values()
+                if r["Type"] == "AWS::S3::BucketPolicy" and r["Properties"]["Bucket"] == {"Ref": "ResizedBucket"}]  # fmt: skip
+    statements = {s["Sid"]: s for s in spelled(policy["PolicyDocument"]["Statement"], deployed, parameters)}
+    serve = statements["ServeThroughCloudFront"]
+    assert (serve["Effect"], serve["Principal"], serve["Action"]) == ("Allow", {"Service": "cloudfront.amazonaws.com"}, "s3:GetObject")
+    assert serve["Resource"] == "arn:aws:s3:::<ResizedBucket>/*"
+    assert serve["Condition"] == {
+        "StringEquals": {"aws:SourceArn": "arn:aws:cloudfront::123456789012:distribution/<ThumbnailDistribution>"}
+    }
+    assert statements["KeepBackfillRecordsOffTheWeb"]["Effect"] == "Deny"
+    variables = spelled(resources[FUNCTION]["Properties"]["Environment"]["Variables"], deployed, parameters)
+    assert variables["DELIVERY_BASE_URL"] == "https://<ThumbnailDistribution.DomainName>"
+    assert spelled(deployed["Outputs"]["ThumbnailBaseUrl"]["Value"], deployed) == "https://<ThumbnailDistribution.DomainName>"
+    assert "ThumbnailDistribution" not in resolve_conditions(cfn_template_all)["Resources"]
 
 
 def test_outputs(cfn_template: dict) -> None:
@@ -671,10 +760,10 @@ def test_batch_operations_role_invokes_the_function_and_touches_only_backfill_fi
     assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
     [policy] = role["Policies"]
     statements = {s["Sid"]: (s["Action"], s["Resource"]) for s in policy["PolicyDocument"]["Statement"]}
-    assert statements == {
-        "InvokeFunction": ("lambda:InvokeFunction", {"Fn::GetAtt": [FUNCTION, "Arn"]}),
-        "ReadManifests": (["s3:GetObject", "s3:GetObjectVersion"], {"Fn::Sub": "${ResizedBucket.Arn}/_backfill/manifests/*"}),
-        "WriteReports": ("s3:PutObject", {"Fn::Sub": "${ResizedBucket.Arn}/_backfill/reports/*"}),
+    assert spelled(statements, cfn_template) == {
+        "InvokeFunction": ("lambda:InvokeFunction", f"<{FUNCTION}.Arn>"),
+        "ReadManifests": (["s3:GetObject", "s3:GetObjectVersion"], "arn:aws:s3:::<ResizedBucket>/_backfill/manifests/*"),
+        "WriteReports": ("s3:PutObject", "arn:aws:s3:::<ResizedBucket>/_backfill/reports/*"),
     }
     assert "ManagedPolicyArns" not in role
 

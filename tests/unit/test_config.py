@@ -27,6 +27,15 @@ def test_minimal_environment_gets_documented_defaults():
     assert settings.deadline_margin_ms == DEFAULT_DEADLINE_MARGIN_MS == 10_000
 
 
+def test_source_key_prefix_is_taken_as_written_and_refused_only_where_no_key_could_match():
+    assert Settings.from_env({"DESTINATION_BUCKET": "my-resized"}).source_key_prefix == ""
+    assert Settings.from_env({"DESTINATION_BUCKET": "my-resized", "SOURCE_KEY_PREFIX": " photos/ "}).source_key_prefix == " photos/ "
+    with pytest.raises(ConfigError, match="^SOURCE_KEY_PREFIX: 1,025 bytes"):
+        Settings.from_env({"DESTINATION_BUCKET": "my-resized", "SOURCE_KEY_PREFIX": "é" * 512 + "x"})
+    with pytest.raises(ConfigError, match=re.escape("SOURCE_KEY_PREFIX: 'photos/\\n' holds a control character")):
+        Settings.from_env({"DESTINATION_BUCKET": "my-resized", "SOURCE_KEY_PREFIX": "photos/\n"})
+
+
 def test_sizes_are_parsed_deduplicated_and_sorted():
     settings = Settings.from_env(
         {"DESTINATION_BUCKET": "b-resized", "THUMBNAIL_SIZES": " 1024x768, 256X256,256x256 "}

@@ -147,6 +147,30 @@ def test_event_from_the_destination_bucket_is_refused(storage):
     assert storage.keys(RESIZED) == ["64x64/a.jpg"]
 
 
+def test_keys_outside_the_source_key_prefix_are_skipped_without_a_request(storage):
+    """A bucket shared with other data: a stray event for another key (a whole-bucket backfill,
+    a hand-made test) reads nothing and writes nothing; keys under the prefix are made."""
+    settings = replace(SETTINGS, source_key_prefix="uploads/")
+    event = put_event(storage.upload(SOURCE, "private/a.jpg", PHOTO), storage.upload(SOURCE, "uploads/b.jpg", PHOTO))
+    before = sum(storage.requests.values())
+    report = handle_event(event, settings, storage)
+    assert [(o.key, o.status, o.reason) for o in report.outcomes][0] == (
+        "private/a.jpg", "skipped", "outside SOURCE_KEY_PREFIX 'uploads/'")
+    assert report.outcomes[1].status == "created"
+    assert storage.keys(RESIZED) == ["128x128/uploads/b.jpg", "64x64/uploads/b.jpg", "manifests/uploads/b.jpg.json"]
+    assert sum(storage.requests.values()) - before == 2 + 2 + 1 + 1  # the second record's alone
+
+
+def test_an_eventbridge_key_under_the_prefix_only_once_decoded_is_not_skipped(storage):
+    """LocalStack percent-encodes EventBridge keys: 'up%20loads/a.jpg' is under 'up loads/'."""
+    settings = replace(SETTINGS, source_key_prefix="up loads/")
+    storage.upload(SOURCE, "up loads/a.jpg", PHOTO)
+    event = load_event("eventbridge-object-created.json")
+    event["detail"]["bucket"]["name"], event["detail"]["object"]["key"] = SOURCE, "up%20loads/a.jpg"
+    report = handle_event(event, settings, storage)
+    assert report.outcomes[0].status == "created", report.outcomes[0].reason
+
+
 def test_transient_failure_is_reported_after_the_other_records(storage):
     event = put_event(
         storage.upload(SOURCE, "throttled.jpg", PHOTO),

@@ -1,6 +1,6 @@
 """thumbnail-local: the project's Docker-free local tooling.
 
-Each command adds its own parser (demo/, invoke/, backfill/); this module registers them and
+Each command adds its own parser (demo/, invoke/, backfill/, eventbridge/); this module registers them and
 turns set-up errors into one line.
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 
 from local_run.backfill.command import add_backfill
 from local_run.demo.command import add_demo
+from local_run.eventbridge.command import add_enable_eventbridge
 from local_run.inputs.s3_events import generated_put_event
 from local_run.invoke.command import add_invoke
 from local_run.runtime.build import BuildError
@@ -63,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     add_invoke(commands)
     _add_generate_event(commands)
     add_backfill(commands)
+    add_enable_eventbridge(commands)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

@@ -186,7 +186,9 @@ def missing_keys(s3: Any, targets: Targets, stale: bool = False) -> list[str]:
     def rule_of(key: str) -> str | None:
         return s3.head_object(Bucket=targets.resized_bucket, Key=key)["Metadata"].get("thumbnail-rule")
 
-    return plan(list_keys(s3, targets.source_bucket), existing, targets.settings, rule_of if stale else None)
+    # A bucket shared with other data (SOURCE_KEY_PREFIX): only what the function would make.
+    sources = list_keys(s3, targets.source_bucket, targets.settings.source_key_prefix)
+    return plan(sources, existing, targets.settings, rule_of if stale else None)
 
 
 def start_job(

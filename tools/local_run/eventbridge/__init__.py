@@ -1,0 +1,1 @@
+"""thumbnail-local enable-eventbridge: EventBridge notifications on for a bucket made elsewhere."""
