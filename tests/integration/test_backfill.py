@@ -15,6 +15,7 @@ import boto3
 from botocore.stub import ANY, Stubber
 from local_run.backfill.command import backfill_local, backfill_stack
 from local_run.backfill.plan import Targets, missing_keys, settings_for
+from local_run.cli import main
 from local_run.inputs.grid import source_bytes
 from local_run.shared import local_s3_client
 
@@ -155,3 +156,25 @@ def test_a_shared_bucket_is_backfilled_under_the_source_key_prefix_only(s3_endpo
     assert backfill_local(s3_endpoint, targets, env, argparse.Namespace(**{**ARGS, "seed": 0}), io.StringIO()) == 0
     assert sorted(k for k in _objects(s3, resized) if not k.startswith("manifests/")) == [
         "128x128/photos/2026/b.jpg", "128x128/photos/a.jpg", "64x64/photos/2026/b.jpg", "64x64/photos/a.jpg"]
+
+
+def test_the_command_takes_source_key_prefix_from_the_shell_with_the_other_settings(
+    s3_endpoint, tmp_path, monkeypatch, capsys
+):
+    """`SOURCE_KEY_PREFIX=photos/ thumbnail-local backfill --endpoint-url ...`: the plan lists
+    under the prefix, as the function reads, instead of counting every other key as missing."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_KEY_PREFIX", "photos/")
+    suffix = uuid.uuid4().hex[:10]
+    source, resized = f"bf-cli-{suffix}", f"bf-cli-resized-{suffix}"
+    s3 = local_s3_client(s3_endpoint)
+    for bucket in (source, resized):
+        s3.create_bucket(Bucket=bucket)
+    photo = source_bytes("RGB", (120, 90), "JPEG")
+    for key in ("photos/a.jpg", "private/c.jpg", "photosphere.jpg"):
+        s3.put_object(Bucket=source, Key=key, Body=photo)
+    argv = ["backfill", "--endpoint-url", s3_endpoint, "--source-bucket", source,
+            "--resized-bucket", resized]  # fmt: skip
+    assert main(argv) == 0
+    assert f"1 source objects in {source} lack thumbnails" in capsys.readouterr().err
+    assert [k for k in _objects(s3, resized) if not k.startswith("manifests/")] == ["256x256/photos/a.jpg"]

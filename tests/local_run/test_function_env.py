@@ -94,3 +94,26 @@ def test_bucket_refs_resolve_to_local_bucket_names() -> None:
     spec = read_function(TEMPLATE)
     assert spec.variables["DESTINATION_BUCKET"] == "local-resized-bucket"
     assert (spec.handler, spec.runtime) == ("create_thumbnail.app.lambda_handler", "python3.13")
+
+
+@pytest.mark.parametrize(
+    ("deployed", "destination"),
+    [
+        ({"ResizedBucket": "stack-resizedbucket-1a2b"}, "stack-resizedbucket-1a2b"),
+        ({"ExistingResizedBucket": "their-thumbs", "ResizedBucket": "unused"}, "their-thumbs"),
+    ],
+    ids=["stack's-resized-bucket", "existing-resized-bucket"],
+)
+def test_a_stacks_parameters_and_physical_names_give_its_environment(
+    deployed: dict[str, str], destination: str
+) -> None:
+    """What the rehearsal hands the function: the environment the stack would set, its
+    conditions decided by the stack's parameters, not the template's defaults."""
+    parameters = {
+        "TriggerMode": "EventBridge", "ExistingSourceBucket": "their-photos",
+        "SourceKeyPrefix": "uploads/",
+    }  # fmt: skip
+    variables = read_function(TEMPLATE, deployed={**parameters, **deployed}).variables
+    assert variables["DESTINATION_BUCKET"] == destination
+    assert variables["SOURCE_KEY_PREFIX"] == "uploads/"
+    assert read_function(TEMPLATE).variables["SOURCE_KEY_PREFIX"] == ""

@@ -1,7 +1,7 @@
-"""The tools' layout holds: a command (invoke/, demo/, backfill/, eventbridge/) imports no other command, and
-nothing a command builds on (runtime/, inputs/, shared.py) imports a command. Only cli.py, which
-dispatches to them, sees them all. Read from the source's imports (ast), so a lazy import inside
-a function counts as much as one at the top."""
+"""The tools' layout holds: a command (invoke/, demo/, backfill/, eventbridge/) imports no other
+command, and nothing a command builds on (runtime/, inputs/, shared.py) imports a command. Only
+cli.py, which dispatches to them, sees them all. Read from the source's imports (ast), so a lazy
+import inside a function counts as much as one at the top."""
 
 from __future__ import annotations
 

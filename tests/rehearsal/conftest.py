@@ -18,6 +18,7 @@ from local_run.shared import Progress
 from rehearsal.localstack import LocalStack, localstack_python, running_localstack
 
 from tests.local_run.conftest import sam_home
+from tests.rehearsal.existing import ExistingRehearsal, rehearse_existing
 from tests.rehearsal.scenario import REPO_ROOT, TEMPLATE, Rehearsal, rehearse
 from tests.tooling import missing_tool
 
@@ -26,6 +27,8 @@ MODES = ("SQS", "EventBridge")
 # Seconds per phase, printed after the run (pytest_terminal_summary): the tier's cost in the suite.
 TIMINGS: dict[str, float] = {}
 NOTES: list[str] = []  # how each mode's messages were handed over, and where they were written
+# The steps of the deploy onto an existing bucket (existing.py), each a few lines.
+EXISTING_LINES: list[str] = []
 # One line of figures per storm case (test_storm.py), beside the moto storm's own section.
 STORM_LINES = pytest.StashKey[list[str]]()
 
@@ -95,6 +98,21 @@ def note(rehearsal: Rehearsal, work: Path) -> None:
     )
 
 
+@pytest.fixture(scope="session")
+def existing(
+    localstack: LocalStack,
+    rehearsal_function: LocalFunction,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> ExistingRehearsal:
+    """The deploy onto a bucket made outside the stack, run once; its lines go to the summary
+    as they are written, so a step that fails still shows the ones before it."""
+    started, work = time.monotonic(), tmp_path_factory.mktemp("rehearsal-existing")
+    try:
+        return rehearse_existing(localstack, rehearsal_function, work, EXISTING_LINES)
+    finally:
+        TIMINGS["existing bucket: total"] = time.monotonic() - started
+
+
 @pytest.fixture(params=MODES)
 def rehearsal(request: pytest.FixtureRequest, rehearsed: Callable[[str], Rehearsal]) -> Rehearsal:
     """The same checks for both modes that deliver through a queue."""
@@ -111,6 +129,10 @@ def pytest_terminal_summary(
         for phase, seconds in TIMINGS.items():
             terminalreporter.write_line(f"{phase:<40} {seconds:6.1f} s")
         for line in NOTES:
+            terminalreporter.write_line(line)
+    if EXISTING_LINES:
+        terminalreporter.section("deploy onto an existing bucket (LocalStack)")
+        for line in EXISTING_LINES:
             terminalreporter.write_line(line)
     if lines := config.stash.get(STORM_LINES, None):
         terminalreporter.section("storm on LocalStack")

@@ -92,9 +92,11 @@ def test_the_rule_keeps_its_pattern_and_targets_the_stand_in_queue(
 
 
 def test_outputs_that_name_the_function_are_dropped(stripped: Template) -> None:
+    """The others stay, conditional ones too (CloudFormation decides them from the parameters)."""
     assert set(stripped["Outputs"]) == {
         "SourceBucketName", "ResizedBucketName", "BatchOperationsRoleArn",
-        "FailedEventsQueueUrl", "FailedEventsAlarmName",
+        "FailedEventsQueueUrl", "FailedEventsAlarmName", "ThumbnailBaseUrl",
+        "SourceBucketEventBridge",
     }  # fmt: skip
 
 

@@ -40,8 +40,9 @@ from typing import Any
 import boto3
 from local_run.shared import LOCAL_AWS_ENV
 
-# What the rehearsal's stacks and drivers touch. cloudwatch: the template's FailedEventsAlarm.
-SERVICES = ("cloudformation", "s3", "sqs", "events", "iam", "sts", "cloudwatch")
+# What the rehearsal's stacks and drivers touch. cloudwatch: the template's FailedEventsAlarm;
+# sns: the topic another consumer of an existing bucket has it notify.
+SERVICES = ("cloudformation", "s3", "sqs", "events", "iam", "sts", "cloudwatch", "sns")
 READY = {"running", "available"}
 
 

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 Template = dict[str, Any]
 
 EVENTS_QUEUE = "RehearsalEventsQueue"
@@ -243,6 +245,28 @@ def create_stack(
         {r["LogicalResourceId"]: r.get("PhysicalResourceId", "") for r in listed},
         time.monotonic() - started,
     )
+
+
+def delete_stack(cloudformation: Any, name: str, limit_s: float = 120.0) -> float:
+    """Deletes the stack, as `sam delete` asks CloudFormation to, and waits until it is gone;
+    returns the seconds taken. Raises StackError if CloudFormation could not delete it."""
+    started = time.monotonic()
+    cloudformation.delete_stack(StackName=name)
+    while True:
+        try:
+            status = cloudformation.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+        except ClientError as error:  # a deleted stack is no longer found by its name
+            if "does not exist" not in str(error):
+                raise
+            break
+        if status == "DELETE_COMPLETE":
+            break
+        if not status.endswith("_IN_PROGRESS"):
+            raise StackError(f"{name}: {status}\n" + "\n".join(_failures(cloudformation, name)))
+        if time.monotonic() > started + limit_s:
+            raise StackError(f"{name}: still {status} after {limit_s:.0f} s")
+        time.sleep(0.25)
+    return time.monotonic() - started
 
 
 def _failures(cloudformation: Any, name: str) -> Iterable[str]:

@@ -62,9 +62,15 @@ def bucket_names(template: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def read_function(path: Path, function: str | None = None) -> FunctionSpec:
-    """The function named (or the template's only one), with bucket Refs as local names."""
-    overrides = bucket_names(load(path))
+def read_function(
+    path: Path, function: str | None = None, deployed: Mapping[str, str] | None = None
+) -> FunctionSpec:
+    """The function named (or the template's only one), with bucket Refs as local names.
+
+    deployed: a stack's parameter values and its resources' physical IDs, by name; the
+    environment then resolves as that stack set it (conditions decided from those parameters,
+    Refs to its resources as their physical names), by the SAM CLI's rules as before."""
+    overrides = {**bucket_names(load(path)), **(deployed or {})}
     stacks, _ = SamLocalStackProvider.get_stacks(str(path), parameter_overrides=overrides)
     provider = SamFunctionProvider(stacks, ignore_code_extraction_warnings=True)
     functions = list(provider.get_all())
