@@ -17,4 +17,6 @@ def test_without_chromium_the_gallery_is_written_and_the_missing_screenshot_expl
     gallery, screenshot, unrendered = _gallery(tmp_path)
     assert gallery == tmp_path / "index.html" and gallery.is_file()
     assert screenshot is None and not (tmp_path / "gallery.png").exists()
-    assert unrendered == "no chromium on PATH: apt-get install chromium (./scripts/bootstrap.sh test does it)"
+    assert unrendered == (
+        "no chromium on PATH: apt-get install chromium (./scripts/bootstrap.sh test does it)"
+    )
