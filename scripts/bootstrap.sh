@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Run by scripts/demo and scripts/test (and safe to run by hand): makes .venv (Python 3.13, the Lambda runtime's
-# version) and installs the project with its dev tools (moto, pytest, cfn-lint, the SAM CLI), and
-# .venv-checkov with checkov alone, and .venv-localstack with LocalStack alone. Re-installs only
-# when pyproject.toml or src/requirements.txt (for .venv), scripts/checkov-requirements.txt (for
-# .venv-checkov) or scripts/localstack-requirements.txt (for .venv-localstack) changed since the
-# last install.
+# Run by scripts/demo and scripts/test (and safe to run by hand): makes .venv (Python 3.13, the
+# Lambda runtime's version) and installs into it what was asked for:
+#   bootstrap.sh demo   the project and pyproject.toml's demo extra: what `thumbnail-local demo`
+#                       imports (moto's S3 server, pillow-heif), nothing else
+#   bootstrap.sh test   (the default) the project and its dev extra (the demo's set, pytest,
+#                       cfn-lint, the SAM CLI...), .venv-checkov with checkov alone,
+#                       .venv-localstack with LocalStack alone, and Debian's chromium and ICC
+#                       profile packages
+# Each set has its own stamp in .venv; the test set holds the demo's, so the tests after the demo
+# install only the difference and the demo after the tests installs nothing. A set is installed
+# again when pyproject.toml or src/requirements.txt (for .venv), scripts/checkov-requirements.txt
+# (for .venv-checkov) or scripts/localstack-requirements.txt (for .venv-localstack) changed
+# since its last install.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,7 +32,18 @@ find_python313() {
     return 1
 }
 
+SET="${1:-test}"
+case "$SET" in
+demo) EXTRA=demo ;;
+test) EXTRA=dev ;;
+*)
+    echo "usage: scripts/bootstrap.sh [demo|test]   (default: test)" >&2
+    exit 2
+    ;;
+esac
+
 stamp() { cat "$ROOT/pyproject.toml" "$ROOT/src/requirements.txt" | sha256sum | cut -d' ' -f1; }
+installed() { [ "$(cat "$VENV/.installed-$1" 2>/dev/null)" = "$(stamp)" ]; }
 
 if [ ! -x "$VENV/bin/python3.13" ]; then
     if ! PYTHON=$(find_python313); then
@@ -36,17 +54,28 @@ if [ ! -x "$VENV/bin/python3.13" ]; then
     echo "bootstrap: creating .venv with $PYTHON" >&2
     rm -rf "$VENV"
     "$PYTHON" -m venv "$VENV"
-fi
-
-if [ "$(cat "$VENV/.installed" 2>/dev/null)" != "$(stamp)" ]; then
-    echo "bootstrap: installing the project and its dev tools into .venv (about a minute)" >&2
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 |
         grep -v "^WARNING: Location" >&2 || true
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[dev]" 2>&1 |
-        grep -v "^WARNING: Location" >&2 || true
-    "$VENV/bin/python" -c "import create_thumbnail, local_run, moto, PIL, samcli" # fail loudly
-    stamp >"$VENV/.installed"
 fi
+
+# The test set holds the demo's: after the tests' install, the demo's is there too.
+if ! installed "$SET" && ! { [ "$SET" = demo ] && installed test; }; then
+    if [ "$SET" = demo ]; then
+        echo "bootstrap: installing the project and the demo's tools (moto's S3, pillow-heif) into .venv" >&2
+    else
+        echo "bootstrap: installing the project and its dev tools (moto, pytest, cfn-lint, the SAM CLI) into .venv" >&2
+    fi
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[$EXTRA]" 2>&1 |
+        grep -v "^WARNING: Location" >&2 || true
+    # fail loudly: what the demo imports, and for the tests the SAM CLI too
+    "$VENV/bin/python" -c "import create_thumbnail, local_run, moto.server, flask_cors, PIL, pillow_heif"
+    [ "$SET" = demo ] || "$VENV/bin/python" -c "import samcli, cfnlint, pytest"
+    stamp >"$VENV/.installed-$SET"
+fi
+
+# The demo needs nothing more: no checkov, no LocalStack, and no Chromium (without it the demo
+# writes its gallery but takes no screenshot of it, and says so).
+[ "$SET" = test ] || exit 0
 
 # checkov (tests/template/test_checkov.py) in a venv of its own: its pins (boto3, botocore,
 # networkx, packaging) clash with moto's and the SAM CLI's. Pinned whole in checkov-requirements.
@@ -84,8 +113,8 @@ fi
 
 # Debian's Chromium, and two packages of real ICC profiles (icc-profiles-free's Adobe RGB,
 # Ghostscript's CMYK): the gallery's browser test and colour check (tests/local_run/
-# test_gallery.py) and the demo's screenshot. System packages: installed once per machine, as
-# root (or through sudo).
+# test_gallery.py), and the demo's screenshot of its gallery when it is here (bootstrap.sh demo
+# does not install it). System packages: installed once per machine, as root (or through sudo).
 PACKAGES="chromium icc-profiles-free libgs-common"
 if ! command -v chromium >/dev/null 2>&1 || [ ! -f /usr/share/color/icc/ghostscript/default_cmyk.icc ] ||
     [ ! -f /usr/share/color/icc/compatibleWithAdobeRGB1998.icc ]; then

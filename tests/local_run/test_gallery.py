@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(autouse=True, scope="module")
 def chromium() -> None:
     if shutil.which("chromium") is None:
-        missing_tool("chromium", "scripts/bootstrap.sh installs Debian's package (apt-get install chromium)")
+        missing_tool("chromium", "scripts/bootstrap.sh test installs Debian's package (apt-get install chromium)")
 
 HARNESS = """<!doctype html><html><body style="margin:0">
 <iframe id="narrow" src="index.html" width="400" height="800"></iframe>
@@ -125,7 +125,7 @@ SOURCES = {
 def test_thumbnails_look_as_their_profiled_sources_do_in_chromium(name: str, tmp_path: Path):
     for profile in (ADOBE_RGB_ICC, CMYK_ICC):
         if not profile.is_file():
-            missing_tool(str(profile), "scripts/bootstrap.sh installs it (apt-get install icc-profiles-free libgs-common)")
+            missing_tool(str(profile), "scripts/bootstrap.sh test installs it (apt-get install icc-profiles-free libgs-common)")
     source = SOURCES[name]()
     [thumbnail] = make_thumbnails(source, [Box(200, 200)], 50_000_000)
     (tmp_path / "source.jpg").write_bytes(source)

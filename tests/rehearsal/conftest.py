@@ -1,7 +1,7 @@
 """The deploy rehearsal's fixtures: one LocalStack for the session, the function built once for
 this machine, and one rehearsal per TriggerMode, run on first use and shared by every test.
 
-LocalStack comes from .venv-localstack (scripts/bootstrap.sh makes it; scripts/test runs that
+LocalStack comes from .venv-localstack (scripts/bootstrap.sh test makes it; scripts/test runs that
 first). Without it the tier is skipped, with the command that fixes it, when run by hand; under
 ./scripts/test a rehearsal that cannot run is a failure, not a skip nobody reads.
 """
@@ -36,7 +36,7 @@ STORM_LINES = pytest.StashKey[list[str]]()
 def require_localstack() -> None:
     """Skip by hand, fail under ./scripts/test (tests/tooling.py), naming what makes .venv-localstack."""
     if not localstack_python(LOCALSTACK_VENV).exists():
-        missing_tool(str(LOCALSTACK_VENV), "run ./scripts/bootstrap.sh (./scripts/test does)")
+        missing_tool(str(LOCALSTACK_VENV), "run ./scripts/bootstrap.sh test (./scripts/test does)")
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ explained in the template and still needed. checkov decides each Condition from 
 defaults, so two more variants make it see the rest: Delivery=CloudFront (the distribution), and
 buckets that already exist (the stack then creates neither).
 
-checkov runs from .venv-checkov (scripts/bootstrap.sh makes it): its own pins of boto3, botocore
+checkov runs from .venv-checkov (scripts/bootstrap.sh test makes it): its own pins of boto3, botocore
 and networkx clash with moto's and the SAM CLI's. --skip-download keeps it offline (otherwise it
 fetches guidelines from its vendor's API on every run).
 """
@@ -26,7 +26,7 @@ CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
 
 def run_checkov(path: Path) -> dict[str, Any]:
     if not CHECKOV.exists():
-        pytest.fail(f"{CHECKOV} is missing: run scripts/bootstrap.sh (scripts/test does)", pytrace=False)
+        pytest.fail(f"{CHECKOV} is missing: run scripts/bootstrap.sh test (scripts/test does)", pytrace=False)
     result = subprocess.run(
         [str(CHECKOV), "--file", str(path), "--framework", "cloudformation", "--skip-download",
          "--output", "json"],

@@ -72,7 +72,7 @@ class LocalStack:
 
 
 def localstack_python(venv: Path) -> Path:
-    """The interpreter of the venv scripts/bootstrap.sh makes (.venv-localstack)."""
+    """The interpreter of the venv scripts/bootstrap.sh test makes (.venv-localstack)."""
     return venv / "bin" / "python"
 
 
@@ -169,7 +169,7 @@ def running_localstack(
     work_dir/localstack.log."""
     python = localstack_python(venv)
     if not python.exists():
-        raise LocalStackError(f"{python} is missing: run scripts/bootstrap.sh")
+        raise LocalStackError(f"{python} is missing: run scripts/bootstrap.sh test")
     port = _free_port()
     endpoint = f"http://127.0.0.1:{port}"
     log = work_dir / "localstack.log"

@@ -35,7 +35,9 @@ def chromium() -> str:
     for name in CANDIDATES:
         if path := shutil.which(name):
             return path
-    raise BrowserError("no chromium on PATH (Debian: apt-get install chromium; scripts/bootstrap.sh does it)")
+    raise BrowserError(
+        "no chromium on PATH: apt-get install chromium (./scripts/bootstrap.sh test does it)"
+    )
 
 
 @contextmanager

@@ -112,12 +112,13 @@ def run_demo(
     if local:
         init_ms = next((r.report.init_duration_ms for r in rows if r.report and r.report.init_duration_ms), None)
     sheet = contact_sheet(out_dir / "contact-sheet.png")
-    gallery, screenshot = _gallery(out_dir, progress)
+    gallery, screenshot, unrendered = _gallery(out_dir)
     problems = [f"{row.sample.key}: {problem}" for row in rows for problem in row.problems]
     if as_json:
         document = {"runtime": runtime, "init_ms": init_ms, "rows": [row.as_dict() for row in rows],
                     "out_dir": str(out_dir), "function_log": str(log_path), "contact_sheet": str(sheet),
                     "gallery": str(gallery), "gallery_screenshot": str(screenshot) if screenshot else None,
+                    "gallery_not_rendered": unrendered,
                     "problems": problems}  # fmt: skip
         print(json.dumps(document, indent=2), file=stream)
         return 1 if problems else 0
@@ -128,8 +129,10 @@ def run_demo(
     print(f"\nthumbnails in {out_dir}/, the function's JSON log in {log_path}", file=stream)
     print(f"every mode x orientation the tests cover, as thumbnails: {sheet}", file=stream)
     print(f"the gallery, built from the manifests in {out_dir}/manifests/: {gallery}"
-          + (f", as Chromium shows it: {screenshot}" if screenshot else " (no chromium here for its screenshot)"),
-          file=stream)  # fmt: skip
+          + (f", as Chromium shows it: {screenshot}" if screenshot else ""), file=stream)  # fmt: skip
+    if unrendered:
+        print(f"not done: the gallery in a browser (its screenshot, {out_dir}/gallery.png): {unrendered}",
+              file=stream)  # fmt: skip
     for problem in problems:
         print(f"PROBLEM {problem}", file=stream)
     return 1 if problems else 0
@@ -264,18 +267,18 @@ def _invoke(invoke: Invoke, s3: Any, sample: Sample, out_dir: Path, base_url: st
     return row
 
 
-def _gallery(out_dir: Path, progress: Progress) -> tuple[Path, Path | None]:
+def _gallery(out_dir: Path) -> tuple[Path, Path | None, str | None]:
     """index.html from the manifests; its screenshot at 1600 px, the page's full height, when
-    Chromium is here (scripts/bootstrap.sh installs it)."""
+    Chromium is here, else why not. ./scripts/demo installs no Chromium (a system package, as
+    root): the thumbnails need none, and ./scripts/bootstrap.sh test installs it for the tests."""
     gallery = write_gallery(out_dir, read_manifests(out_dir / "manifests"))
     try:
         with serve(out_dir) as url:
             height = int(re.search(r'data-height="(\d+)"', dump_dom(url + "index.html?measure", (1600, 900)))[1])
             shot = screenshot(url + "index.html", out_dir / "gallery.png", (1600, min(height + 20, 16000)))
     except (BrowserError, TypeError) as error:
-        progress.say(f"gallery screenshot skipped: {error}")
-        return gallery, None
-    return gallery, shot
+        return gallery, None, str(error)
+    return gallery, shot, None
 
 
 def _check(row: Row, s3: Any, etag: str, out_dir: Path, base_url: str) -> None:

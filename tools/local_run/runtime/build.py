@@ -65,7 +65,7 @@ def _sam_command() -> str:
     beside = Path(sys.executable).parent / "sam"
     found = str(beside) if beside.exists() else shutil.which("sam")
     if not found:
-        raise BuildError("the SAM CLI (sam) is not installed: run ./scripts/bootstrap.sh")
+        raise BuildError("the SAM CLI (sam) is not installed: run ./scripts/bootstrap.sh test")
     return found
 
 

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from samcli.local.lambdafn.env_vars import EnvironmentVariables
-
 from local_run.runtime.template import FunctionSpec
 from local_run.shared import LOCAL_AWS_ENV
 
@@ -62,6 +60,8 @@ def function_environment(
     """What the function process sees: Lambda's AWS_LAMBDA_* variables, the declared variables
     (template value < shell < --env-vars), local-only credentials (never the caller's real ones)
     and the S3 endpoint."""
+    from samcli.local.lambdafn.env_vars import EnvironmentVariables  # the test set's (template.py)
+
     overrides = overrides_for(spec, env_vars)
     resolved = EnvironmentVariables(
         spec.logical_id,

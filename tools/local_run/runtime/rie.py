@@ -27,8 +27,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-import samcli
-
 from local_run.runtime.build import host_architecture
 from local_run.runtime.report import RAPID_LINE, START, Block, Report, split_block
 from local_run.runtime.rss import watch_peak
@@ -62,6 +60,8 @@ class Invocation:
 
 
 def emulator_binary() -> Path:
+    import samcli  # the test set's, as in template.py
+
     path = (
         Path(samcli.__file__).parent / "local" / "rapid" / f"aws-lambda-rie-{host_architecture()}"
     )

@@ -5,7 +5,7 @@ and the boto3 the runtime ships. Run with the venv's site-packages instead, a pa
 from the artifact would import from the venv and the artifact would look fine until deployed.
 So the function runs with `python -S` (no site-packages) and PYTHONPATH set to a directory of
 links to exactly these distributions and what they require, as installed in the venv (pinned
-in pyproject.toml's [dev] extras).
+in pyproject.toml's [dev] extras, which ./scripts/bootstrap.sh test installs).
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ import shutil
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
-from packaging.requirements import Requirement
-
 RUNTIME_DISTRIBUTIONS = ("awslambdaric", "boto3")
 
 
 def _closure(names: tuple[str, ...]) -> list[str]:
     """The distributions and everything they require (extras and markers that do not apply
     to this interpreter left out)."""
+    from packaging.requirements import Requirement  # the SAM CLI's; the demo's set has none
+
     seen: dict[str, None] = {}
     pending = list(names)
     while pending:
@@ -47,7 +47,7 @@ def make_runtime_dir(target: Path) -> Path:
             dist = distribution(name)
         except PackageNotFoundError as error:
             raise RuntimeError(
-                f"{name} is not installed: run ./scripts/bootstrap.sh (pyproject's [dev] extras)"
+                f"{name} is not installed: run ./scripts/bootstrap.sh test (pyproject's dev extra)"
             ) from error
         tops = {Path(str(f)).parts[0] for f in dist.files or []}
         for top in tops - {"..", "__pycache__"}:

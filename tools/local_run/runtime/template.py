@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from samcli.lib.providers.sam_function_provider import SamFunctionProvider
-from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
-from samcli.yamlhelper import yaml_dump, yaml_parse
+# The SAM CLI is imported where it is used: the in-process demo imports this module for its
+# types, and ./scripts/demo installs no SAM CLI (pyproject.toml's demo extra).
 
 
 class TemplateError(Exception):
@@ -50,6 +49,8 @@ def local_bucket_name(logical_id: str) -> str:
 
 def load(path: Path) -> dict[str, Any]:
     """The template with short-form tags as Fn:: dicts, as the SAM CLI loads it."""
+    from samcli.yamlhelper import yaml_parse
+
     return yaml_parse(path.read_text(encoding="utf-8"))
 
 
@@ -70,6 +71,9 @@ def read_function(
     deployed: a stack's parameter values and its resources' physical IDs, by name; the
     environment then resolves as that stack set it (conditions decided from those parameters,
     Refs to its resources as their physical names), by the SAM CLI's rules as before."""
+    from samcli.lib.providers.sam_function_provider import SamFunctionProvider
+    from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
+
     overrides = {**bucket_names(load(path)), **(deployed or {})}
     stacks, _ = SamLocalStackProvider.get_stacks(str(path), parameter_overrides=overrides)
     provider = SamFunctionProvider(stacks, ignore_code_extraction_warnings=True)
@@ -117,6 +121,8 @@ def host_variant(path: Path, logical_id: str, architecture: str) -> str:
     The copy lives in its own build directory, so a relative CodeUri would point nowhere; every
     other property stays as written, so the variant builds exactly what `sam build` would.
     """
+    from samcli.yamlhelper import yaml_dump
+
     template = load(path)
     function_globals = template.get("Globals", {}).get("Function", {})
     if "Architectures" in function_globals:
