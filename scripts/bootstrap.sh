@@ -55,7 +55,7 @@ if [ ! -x "$VENV/bin/python3.13" ]; then
     rm -rf "$VENV"
     "$PYTHON" -m venv "$VENV"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 |
-        grep -v "^WARNING: Location" >&2 || true
+        { grep -v "^WARNING: Location" >&2 || true; }
 fi
 
 # The test set holds the demo's: after the tests' install, the demo's is there too.
@@ -66,7 +66,7 @@ if ! installed "$SET" && ! { [ "$SET" = demo ] && installed test; }; then
         echo "bootstrap: installing the project and its dev tools (moto, pytest, cfn-lint, the SAM CLI) into .venv" >&2
     fi
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[$EXTRA]" 2>&1 |
-        grep -v "^WARNING: Location" >&2 || true
+        { grep -v "^WARNING: Location" >&2 || true; }
     # fail loudly: what the demo imports, and for the tests the SAM CLI too
     "$VENV/bin/python" -c "import create_thumbnail, local_run, moto.server, flask_cors, PIL, pillow_heif"
     [ "$SET" = demo ] || "$VENV/bin/python" -c "import samcli, cfnlint, pytest"
@@ -87,7 +87,7 @@ if [ "$(cat "$CHECKOV_VENV/.installed" 2>/dev/null)" != "$(checkov_stamp)" ]; th
     rm -rf "$CHECKOV_VENV"
     "$VENV/bin/python" -m venv "$CHECKOV_VENV"
     "$CHECKOV_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$CHECKOV_REQUIREMENTS" 2>&1 |
-        grep -v "^WARNING: Location" >&2 || true
+        { grep -v "^WARNING: Location" >&2 || true; }
     "$CHECKOV_VENV/bin/checkov" --version >/dev/null # fail loudly
     checkov_stamp >"$CHECKOV_VENV/.installed"
 fi
