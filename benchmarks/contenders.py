@@ -164,7 +164,7 @@ def naive(data: bytes, sides: Sequence[int]) -> list[bytes]:
 
 def _fit(size: tuple[int, int], side: int) -> tuple[int, int]:
     from create_thumbnail.config import Box
-    from create_thumbnail.renditions import fit
+    from create_thumbnail.imaging.renditions import fit
 
     return fit(size, Box(side, side))
 

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from create_thumbnail.allocator import keep_freed_memory, one_block_per_image
-from create_thumbnail.budget import Budget
+from create_thumbnail.imaging.allocator import keep_freed_memory, one_block_per_image
+from create_thumbnail.imaging.budget import Budget
 from create_thumbnail.errors import PermanentError
 from create_thumbnail.imaging import Thumbnail, make_thumbnails
 from tests.fuzz.inputs import build_input, memory_mb

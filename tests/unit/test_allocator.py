@@ -13,9 +13,9 @@ import pytest
 from local_run.inputs.samples import encode
 from PIL import Image
 
-from create_thumbnail import allocator, imaging
-from create_thumbnail.allocator import keep_freed_memory, set_by_deployer
-from create_thumbnail.budget import Budget, Header, estimate_peak
+from create_thumbnail.imaging import allocator, thumbnails as imaging
+from create_thumbnail.imaging.allocator import keep_freed_memory, set_by_deployer
+from create_thumbnail.imaging.budget import Budget, Header, estimate_peak
 from create_thumbnail.config import Box
 
 _ON_GLIBC = platform.libc_ver()[0] == "glibc"
@@ -34,7 +34,7 @@ def faults_of_one_round():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
 faults_of_one_round()
 if sys.argv[1] == "released":
-    from create_thumbnail.allocator import release_freed_memory
+    from create_thumbnail.imaging.allocator import release_freed_memory
     def faults_of_one_round(unreleased=faults_of_one_round):
         release_freed_memory()
         return unreleased()
@@ -111,7 +111,7 @@ def test_an_image_near_the_budget_has_the_kept_pages_released_first(monkeypatch,
 _BLOCK_PROBE = """
 from PIL import Image
 import create_thumbnail.app
-from create_thumbnail.arrow import borrow_rgbx
+from create_thumbnail.imaging.arrow import borrow_rgbx
 print(Image.core.get_block_size(), borrow_rgbx(Image.new("RGB", (3000, 2000))) is not None)
 """
 

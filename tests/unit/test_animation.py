@@ -13,13 +13,13 @@ import pytest
 from local_run.inputs.samples import encode
 from PIL import Image
 
-from create_thumbnail.animation import animate, frames_held
-from create_thumbnail.budget import Budget, estimate_animation_peak
+from create_thumbnail.imaging.animation import animate, frames_held
+from create_thumbnail.imaging.budget import Budget, estimate_animation_peak
 from create_thumbnail.config import ALL_SOURCE_FORMATS, Box, Encoding
 from create_thumbnail.errors import ImageTooLarge, NotAnImage
-from create_thumbnail.formats import FORMATS, encode_animation
+from create_thumbnail.imaging.formats import FORMATS, encode_animation
 from create_thumbnail.imaging import make_thumbnails
-from create_thumbnail.renditions import centre_by
+from create_thumbnail.imaging.renditions import centre_by
 
 BOXES = [Box(256, 256)]
 MAX_PIXELS = 50_000_000

@@ -10,7 +10,7 @@ from local_run.inputs.samples import encode
 from PIL import Image, ImageDraw
 
 from create_thumbnail.config import ALL_SOURCE_FORMATS, Box
-from create_thumbnail.crop import attention_centre, cover_region, cover_size, parse_focal_point
+from create_thumbnail.imaging.crop import attention_centre, cover_region, cover_size, parse_focal_point
 from create_thumbnail.imaging import make_thumbnails
 
 COVER = Box(150, 150, "cover")

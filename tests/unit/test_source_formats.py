@@ -9,7 +9,7 @@ from local_run.inputs.grid import MORE_SOURCES, TRANSPARENT, decode, oriented, s
 
 from create_thumbnail.config import ALL_SOURCE_FORMATS, Box
 from create_thumbnail.errors import NotAnImage
-from create_thumbnail.formats import sniff_format, source_output
+from create_thumbnail.imaging.formats import sniff_format, source_output
 from create_thumbnail.imaging import make_thumbnails
 from tests.unit.test_imaging import BOX, MAX_PIXELS, _assert_marker_top_left, _assert_same_picture
 

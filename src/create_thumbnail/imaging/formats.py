@@ -21,7 +21,7 @@ from PIL import Image
 
 from create_thumbnail.config import Encoding
 from create_thumbnail.errors import ImageTooLarge, NotAnImage
-from create_thumbnail.pngs import encode_png
+from create_thumbnail.imaging.pngs import encode_png
 
 JPEG, PNG, WEBP, AVIF, GIF, TIFF, HEIF = "JPEG", "PNG", "WEBP", "AVIF", "GIF", "TIFF", "HEIF"
 # Pillow calls a JPEG with a second picture (a phone's depth map or stereo pair) MPO; it is a JPEG.

@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from PIL import Image
 
 from create_thumbnail.config import COVER, Box
-from create_thumbnail.crop import CENTRE, Point, Region, attention_centre, cover_region, cover_size
-from create_thumbnail.libvips import resample_rgb
+from create_thumbnail.imaging.crop import CENTRE, Point, Region, attention_centre, cover_region, cover_size
+from create_thumbnail.imaging.libvips import resample_rgb
 
 # A smaller box is cut from a rendition only if that rendition has GAP times its pixels per side
 # (else from the decoded image): the smallest such rendition, so three boxes cost little more than

@@ -33,7 +33,7 @@ from PIL import Image
 
 from create_thumbnail.config import Box
 from create_thumbnail.errors import ImageTooLarge
-from create_thumbnail.renditions import resampled_by_libvips
+from create_thumbnail.imaging.renditions import resampled_by_libvips
 
 MAX_SIDE = 65_535
 MAX_ASPECT = 10_000

@@ -39,7 +39,7 @@ from typing import Any
 from PIL import Image
 
 from create_thumbnail.errors import NotAnImage
-from create_thumbnail.libvips import failed, message, vips
+from create_thumbnail.imaging.libvips import failed, message, vips
 
 _MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 _PIXELS_PER_MM_AT_72_DPI = 72 / 25.4

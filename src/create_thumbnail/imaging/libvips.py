@@ -19,7 +19,7 @@ from typing import Any
 
 from PIL import Image
 
-from create_thumbnail.arrow import borrow_rgbx
+from create_thumbnail.imaging.arrow import borrow_rgbx
 from create_thumbnail.errors import ImagingFailed
 
 

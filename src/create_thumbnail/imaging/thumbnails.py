@@ -38,14 +38,14 @@ from typing import Any, NamedTuple
 
 from PIL import Image
 
-from create_thumbnail import allocator
-from create_thumbnail.animation import Animation, animate, within_limits
-from create_thumbnail.budget import Budget, Header, check_memory, check_scans, check_shape, estimate_peak
-from create_thumbnail.colour import to_srgb, usable_profile
+from create_thumbnail.imaging import allocator
+from create_thumbnail.imaging.animation import Animation, animate, within_limits
+from create_thumbnail.imaging.budget import Budget, Header, check_memory, check_scans, check_shape, estimate_peak
+from create_thumbnail.imaging.colour import to_srgb, usable_profile
 from create_thumbnail.config import COVER, DEFAULT_SOURCE_FORMATS, Box, Encoding
-from create_thumbnail.crop import Point
+from create_thumbnail.imaging.crop import Point
 from create_thumbnail.errors import ImageTooLarge, NotAnImage
-from create_thumbnail.formats import (
+from create_thumbnail.imaging.formats import (
     HEIF,
     JPEG_FAMILY,
     PNG,
@@ -57,10 +57,10 @@ from create_thumbnail.formats import (
     output_formats,
     sniff_format,
 )
-from create_thumbnail.modes import resampling_mode
-from create_thumbnail.pngs import decode_shrunk, trailing_metadata
-from create_thumbnail.placeholders import Placeholder, placeholder
-from create_thumbnail.renditions import Centre, centre_by, draft_size, resize_all
+from create_thumbnail.imaging.modes import resampling_mode
+from create_thumbnail.imaging.pngs import decode_shrunk, trailing_metadata
+from create_thumbnail.imaging.placeholders import Placeholder, placeholder
+from create_thumbnail.imaging.renditions import Centre, centre_by, draft_size, resize_all
 
 _ORIENTATION_TAG = 0x0112
 _TRANSPOSING = range(2, 9)  # orientations that turn or flip the stored pixels

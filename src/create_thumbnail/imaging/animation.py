@@ -28,11 +28,11 @@ from io import BytesIO
 
 from PIL import Image
 
-from create_thumbnail.budget import check_shape, estimate_animation_peak
+from create_thumbnail.imaging.budget import check_shape, estimate_animation_peak
 from create_thumbnail.config import Box, Encoding
 from create_thumbnail.errors import ImageTooLarge
-from create_thumbnail.formats import decoding
-from create_thumbnail.renditions import Centre, resize_all, whole_size
+from create_thumbnail.imaging.formats import decoding
+from create_thumbnail.imaging.renditions import Centre, resize_all, whole_size
 
 _DEFAULT_DURATION_MS = 100  # browsers' own for a frame that names none
 _MB = 1024 * 1024
