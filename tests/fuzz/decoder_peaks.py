@@ -30,7 +30,7 @@ from local_run.inputs.samples import encode
 from PIL import Image
 
 from create_thumbnail.imaging import budget as table
-from create_thumbnail.imaging.animation import frames_held, within_limits
+from create_thumbnail.imaging.readers.animated import frames_held, within_limits
 from create_thumbnail.imaging.budget import Budget, Header, estimate_animation_peak, estimate_peak
 from tests.fuzz.limits import BOXES, ENCODING, MAX_PIXELS, budget
 from tests.fuzz.seeds import avif_bytes, photo

@@ -13,7 +13,7 @@ import pytest
 from local_run.inputs.samples import encode
 from PIL import Image
 
-from create_thumbnail.imaging.animation import animate, frames_held
+from create_thumbnail.imaging.readers.animated import animate, frames_held
 from create_thumbnail.imaging.budget import Budget, estimate_animation_peak
 from create_thumbnail.config import ALL_SOURCE_FORMATS, Box, Encoding
 from create_thumbnail.errors import ImageTooLarge, NotAnImage

@@ -39,7 +39,7 @@ from typing import Any, NamedTuple
 from PIL import Image
 
 from create_thumbnail.imaging import allocator
-from create_thumbnail.imaging.animation import Animation, animate, within_limits
+from create_thumbnail.imaging.readers.animated import Animation, animate, within_limits
 from create_thumbnail.imaging.budget import Budget, Header, check_memory, check_scans, check_shape, estimate_peak
 from create_thumbnail.imaging.colour import to_srgb, usable_profile
 from create_thumbnail.config import COVER, DEFAULT_SOURCE_FORMATS, Box, Encoding
@@ -58,7 +58,7 @@ from create_thumbnail.imaging.formats import (
     sniff_format,
 )
 from create_thumbnail.imaging.modes import resampling_mode
-from create_thumbnail.imaging.pngs import decode_shrunk, trailing_metadata
+from create_thumbnail.imaging.readers.png import decode_shrunk, trailing_metadata
 from create_thumbnail.imaging.placeholders import Placeholder, placeholder
 from create_thumbnail.imaging.renditions import Centre, centre_by, draft_size, resize_all
 

@@ -1,0 +1,2 @@
+"""Source readers: one module per source family, each turning a file's bytes into the decoded
+image the imaging path resizes."""
