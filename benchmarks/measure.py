@@ -114,7 +114,7 @@ def measure_quality(names: list[str], corpus: list[Source], folder: Path) -> dic
     from PIL import Image, ImageOps
 
     from create_thumbnail.config import Box
-    from create_thumbnail.imaging.thumbnails import load_source
+    from create_thumbnail.imaging.readers.registry import load_source
     from create_thumbnail.imaging.renditions import resize_all
 
     def planes(image: Image.Image) -> Any:

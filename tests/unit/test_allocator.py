@@ -13,10 +13,12 @@ import pytest
 from local_run.inputs.samples import encode
 from PIL import Image
 
-from create_thumbnail.imaging import allocator, thumbnails as imaging
+from create_thumbnail.config import Box
+from create_thumbnail.imaging import allocator
 from create_thumbnail.imaging.allocator import keep_freed_memory, set_by_deployer
 from create_thumbnail.imaging.budget import Budget, Header, estimate_peak
-from create_thumbnail.config import Box
+from create_thumbnail.imaging.readers.jpeg import _draft
+from create_thumbnail.imaging.readers.registry import load_source
 
 _ON_GLIBC = platform.libc_ver()[0] == "glibc"
 
@@ -100,11 +102,11 @@ def test_an_image_near_the_budget_has_the_kept_pages_released_first(monkeypatch,
     boxes = [Box(1024, 1024)]
     image = Image.open(BytesIO(data))
     header = Header.of(image)
-    imaging._draft(image, boxes, 1)
-    estimate = estimate_peak(header, imaging._decoded_size(image, boxes, 1), boxes, False)
+    _draft(image, boxes, 1)
+    estimate = estimate_peak(header, image.size, boxes, False)
     calls = []
     monkeypatch.setattr(allocator, "release_freed_memory", lambda: calls.append(1))
-    imaging.load_source(data, boxes, 50_000_000, Budget(estimate + len(data) + room))
+    load_source(data, boxes, 50_000_000, Budget(estimate + len(data) + room))
     assert calls == ([1] if released else [])
 
 

@@ -13,12 +13,12 @@ import pytest
 from local_run.inputs.samples import encode
 from PIL import Image
 
-from create_thumbnail.imaging.readers.animated import animate, frames_held
-from create_thumbnail.imaging.budget import Budget, estimate_animation_peak
 from create_thumbnail.config import ALL_SOURCE_FORMATS, Box, Encoding
 from create_thumbnail.errors import ImageTooLarge, NotAnImage
-from create_thumbnail.imaging.formats import FORMATS, encode_animation
 from create_thumbnail.imaging import make_thumbnails
+from create_thumbnail.imaging.budget import Budget, estimate_animation_peak
+from create_thumbnail.imaging.formats import FORMATS, encode_animation
+from create_thumbnail.imaging.readers.animated import animate, frames_held
 from create_thumbnail.imaging.renditions import centre_by
 
 BOXES = [Box(256, 256)]

@@ -193,9 +193,9 @@ def _tiny(image_format: str, mode: str) -> bytes:
     alike, whatever depth and chroma its boxes declare."""
     from local_run.inputs.samples import heif_bytes
 
-    from create_thumbnail.imaging.thumbnails import _register_heif
+    from create_thumbnail.imaging.readers.heif import register as register_heif
 
-    _register_heif()
+    register_heif()
     picture = Image.new(mode, (16, 16), (10, 20, 30, 40)[: len(mode)])
     return heif_bytes(picture) if image_format == "HEIF" else encode(picture, image_format)
 

@@ -13,8 +13,8 @@ import pytest
 from local_run.inputs.samples import photo, textured
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
-from create_thumbnail.imaging import libvips, renditions
 from create_thumbnail.config import COVER, Box
+from create_thumbnail.imaging import libvips, renditions
 from create_thumbnail.imaging.libvips import resample_rgb
 from create_thumbnail.imaging.renditions import fit, resampled_by_libvips, resize_all
 

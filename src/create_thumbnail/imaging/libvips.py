@@ -19,8 +19,8 @@ from typing import Any
 
 from PIL import Image
 
-from create_thumbnail.imaging.arrow import borrow_rgbx
 from create_thumbnail.errors import ImagingFailed
+from create_thumbnail.imaging.arrow import borrow_rgbx
 
 
 @cache
