@@ -66,7 +66,7 @@ def _thumbnails(data: bytes, warnings: list[str], memory_mb: int = 1024) -> list
 
 def test_a_later_frame_that_grows_the_canvas_past_a_still_images_limits_is_too_large():
     """Frame 2 at (30000, 30000) would grow the 120x90 canvas to 906 MP: Pillow's own bomb error,
-    untyped, came from animation.py when it reached that frame."""
+    untyped, came from readers/animated.py when it reached that frame."""
     data = _moved(_gif(_frames(3)), 2, 30_000, 30_000)
     with pytest.raises(ImageTooLarge, match=r"frame 2 at \(30000,30000\), 120x90 would grow the 120x90 canvas to 30120x30090"):
         _thumbnails(data, [])
