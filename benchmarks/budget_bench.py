@@ -1,5 +1,5 @@
 """The memory budget's table, measured: peak bytes per pixel for each decoding path, beside what
-create_thumbnail.budget estimates for the same image, and what the hostile inputs cost when
+create_thumbnail.imaging.budget estimates for the same image, and what the hostile inputs cost when
 refused. Prints, never asserts.
 
     .venv/bin/python benchmarks/budget_bench.py            # about 2 minutes
@@ -35,23 +35,26 @@ PROBE = """
 import io
 import create_thumbnail.app  # the handler's cold start: malloc's thresholds as deployed
 from PIL import Image
-from create_thumbnail.budget import Budget, Header, estimate_peak
 from create_thumbnail.config import ALL_SOURCE_FORMATS
 from create_thumbnail.config import Box
-from create_thumbnail.imaging import _orientation, make_thumbnails
+from create_thumbnail.imaging import make_thumbnails
+from create_thumbnail.imaging.budget import Budget, Header, estimate_peak
+from create_thumbnail.imaging.readers import png
+from create_thumbnail.imaging.readers.orientation import orientation_of
 data = open(sys.argv[1], "rb").read()
 boxes = [Box(int(side), int(side)) for side in sys.argv[2].split(",")]
 small = io.BytesIO(); Image.new("RGB", (64, 64)).save(small, "PNG")
-from create_thumbnail.imaging import _register_heif
-_register_heif()
+from create_thumbnail.imaging.readers.heif import register as register_heif
+register_heif()
 make_thumbnails(small.getvalue(), boxes, 10**9)  # imports and first-use allocations
 image = Image.open(io.BytesIO(data))
 header = Header.of(image)
-orientation = _orientation(image)
-from create_thumbnail.imaging import _decoded_size, _draft
+orientation = orientation_of(image)
+from create_thumbnail.imaging.readers.jpeg import _draft
 if image.format in ("JPEG", "MPO"):
     _draft(image, boxes, orientation)
-size = _decoded_size(image, boxes, orientation)  # JPEG: drafted; PNG: shrunk as it streams
+# JPEG: drafted; PNG: shrunk as it streams
+size = png._decoded_size(image.size, boxes, orientation) if image.format == "PNG" else image.size
 estimate = estimate_peak(header, size, boxes, orientation in range(2, 9))
 del image
 open("/proc/self/clear_refs", "w").write("5")

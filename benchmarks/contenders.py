@@ -6,7 +6,7 @@ peak memory (VmHWM after resetting it through /proc/self/clear_refs).
     ours     create_thumbnail.imaging.make_thumbnails: every box from one decode, the default
              Encoding (JPEG q85 with optimised Huffman tables, PNG compress_level 3) and the
              placeholder the manifest carries; in a process that imported the handler, whose
-             cold start sets glibc's malloc thresholds (create_thumbnail/allocator.py);
+             cold start sets glibc's malloc thresholds (create_thumbnail/imaging/allocator.py);
     sharp    sharp(buf).rotate().resize(s, s, {fit: 'inside', withoutEnlargement: true}) per
              box, JPEG q85 or PNG level 3 (benchmarks/sharp/worker.mjs; Node, npm ci);
     sharp-once  several boxes only: one sharp decode straight to the largest box, kept raw, and
@@ -164,7 +164,7 @@ def naive(data: bytes, sides: Sequence[int]) -> list[bytes]:
 
 def _fit(size: tuple[int, int], side: int) -> tuple[int, int]:
     from create_thumbnail.config import Box
-    from create_thumbnail.renditions import fit
+    from create_thumbnail.imaging.renditions import fit
 
     return fit(size, Box(side, side))
 

@@ -46,8 +46,8 @@ def on_floor_decoder(
         from PIL import Image
 
         from create_thumbnail.config import Box
-        from create_thumbnail.placeholders import placeholder
-        from create_thumbnail.renditions import draft_size, fit, resize_all
+        from create_thumbnail.imaging.placeholders import placeholder
+        from create_thumbnail.imaging.renditions import draft_size, fit, resize_all
 
         height, width, _, _ = simplejpeg.decode_jpeg_header(data)
         boxes = [Box(side, side) for side in sides]

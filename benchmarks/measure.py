@@ -114,8 +114,8 @@ def measure_quality(names: list[str], corpus: list[Source], folder: Path) -> dic
     from PIL import Image, ImageOps
 
     from create_thumbnail.config import Box
-    from create_thumbnail.imaging import load_source
-    from create_thumbnail.renditions import resize_all
+    from create_thumbnail.imaging.readers.registry import load_source
+    from create_thumbnail.imaging.renditions import resize_all
 
     def planes(image: Image.Image) -> Any:
         array = np.asarray(image.convert("RGBA" if "A" in image.mode else "RGB"), dtype=np.float64)

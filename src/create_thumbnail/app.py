@@ -10,10 +10,10 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from create_thumbnail.allocator import keep_freed_memory, one_block_per_image
 from create_thumbnail.completion import EventBridgePublisher, completion_entries, events_client
 from create_thumbnail.config import Settings
 from create_thumbnail.errors import ConfigError, InvalidEvent, RetryableRecordsFailed
+from create_thumbnail.imaging.allocator import keep_freed_memory, one_block_per_image
 from create_thumbnail.metrics import publish
 from create_thumbnail.pipeline import STATUSES, handle_event
 from create_thumbnail.storage import S3Storage, s3_client

@@ -58,8 +58,8 @@ DEFAULT_SIZES = "256x256"
 # A 12 MP phone JPEG is 3-8 MB; 50 MiB leaves room for large PNGs without letting a multi-GB
 # object be read into a 1 GB function.
 DEFAULT_MAX_SOURCE_BYTES = 50 * 1024 * 1024
-# 50 MP admits 48 MP phone photos. A PNG streams through libvips' shrink (pngs.py): a 50 MP RGB
-# PNG to 256 and 1024 px took 0.66 s and 93 MB over the runtime's (benchmarks/budget_bench.py).
+# 50 MP admits 48 MP phone photos. A PNG streams through libvips' shrink (readers/png.py): a 50 MP
+# RGB PNG to 256 and 1024 px took 0.66 s and 93 MB over the runtime's (benchmarks/budget_bench.py).
 # The memory budget (budget.py) is the floor under this cap.
 DEFAULT_MAX_SOURCE_PIXELS = 50_000_000
 # Lambda's MemorySize range, in MB (MiB, as Lambda counts them).
@@ -148,8 +148,8 @@ class Encoding:
     # speed 8 never gets there at any quality tried.
     webp_quality: int = 90
     avif_quality: int = 65
-    # zlib level (libvips' encoder, "up" filters, pngs.py). 3, measured on photo-like 256 and
-    # 1024 px thumbnails: 2.1 ms / 49 KB and 23 ms / 725 KB, where zlib's default 6 takes
+    # zlib level (libvips' encoder, "up" filters, formats.encode_png). 3, measured on photo-like 256
+    # and 1024 px thumbnails: 2.1 ms / 49 KB and 23 ms / 725 KB, where zlib's default 6 takes
     # 4.6 ms / 47 KB and 114 ms / 681 KB. Set 6-9 when bytes served matter more than encode time.
     png_compress_level: int = 3
     # JPEG has no alpha: transparent pixels are composited onto this, as a browser shows them.

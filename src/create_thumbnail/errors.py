@@ -19,7 +19,7 @@ class PermanentError(ThumbnailError):
 
 class NotAnImage(PermanentError):
     """The decoder said the bytes are not an image it can read (text named .jpg, corrupt,
-    truncated): its own error is the cause. Nothing else is ever made one (formats.decoding)."""
+    truncated): its own error is the cause. Nothing else is ever made one (readers/decoding.py)."""
 
 
 class ImageTooLarge(PermanentError):

@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from create_thumbnail.config import MAX_KEY_BYTES, Box, Rule
 from create_thumbnail.errors import DestinationKeyTooLong
-from create_thumbnail.formats import FORMATS, SOURCES, claimed_format, output_formats, possible_outputs, suffixes
+from create_thumbnail.imaging.formats import FORMATS, SOURCES, claimed_format, output_formats, possible_outputs, suffixes
 
 # Every extension a source key or a thumbnail may end in: the names' rule needs all of them.
 KNOWN_SUFFIXES = tuple(sorted(

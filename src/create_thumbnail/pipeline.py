@@ -21,9 +21,7 @@ from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
 
-from create_thumbnail.budget import Budget
 from create_thumbnail.config import Rule, Settings
-from create_thumbnail.crop import parse_focal_point
 from create_thumbnail.errors import (
     ImagingFailed,
     InvalidRecord,
@@ -34,7 +32,7 @@ from create_thumbnail.errors import (
     UnexpectedError,
 )
 from create_thumbnail.events import Change, Item, Kind, Skip, Unreadable, parse_event
-from create_thumbnail.imaging import Rendered, make_renditions
+from create_thumbnail.imaging import Budget, Rendered, make_renditions, parse_focal_point
 from create_thumbnail.lifecycle import Destination, Renderer, Result, reconcile
 from create_thumbnail.storage import Storage
 

@@ -98,9 +98,10 @@ def elf_machine(path: Path) -> int | None:
 
 def test_handler_and_all_our_modules_are_there(function_dir: Path) -> None:
     assert (function_dir / "create_thumbnail" / "app.py").is_file()
-    ours = {p.name for p in (REPO_ROOT / "src" / "create_thumbnail").glob("*.py")}
-    built = {p.name for p in (function_dir / "create_thumbnail").glob("*.py")}
-    assert ours <= built
+    ours = REPO_ROOT / "src" / "create_thumbnail"
+    shipped = function_dir / "create_thumbnail"
+    # every module of every subpackage (imaging/, imaging/readers/), by its path in the package
+    assert {p.relative_to(ours) for p in ours.rglob("*.py")} <= {p.relative_to(shipped) for p in shipped.rglob("*.py")}
 
 
 def test_runtime_dependencies_are_there(function_dir: Path) -> None:

@@ -29,9 +29,9 @@ from io import BytesIO
 from local_run.inputs.samples import encode
 from PIL import Image
 
-from create_thumbnail import budget as table
-from create_thumbnail.animation import frames_held, within_limits
-from create_thumbnail.budget import Budget, Header, estimate_animation_peak, estimate_peak
+from create_thumbnail.imaging import budget as table
+from create_thumbnail.imaging.budget import Budget, Header, estimate_animation_peak, estimate_peak
+from create_thumbnail.imaging.readers.animated import frames_held, within_limits
 from tests.fuzz.limits import BOXES, ENCODING, MAX_PIXELS, budget
 from tests.fuzz.seeds import avif_bytes, photo
 from tests.fuzz.seeds import heif_deep_bytes as heif_bytes
@@ -142,9 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large", action="store_true", help="also 4000 x 3000 (x265 takes minutes a picture)")
     parser.add_argument("--only", default="", help="only the inputs whose name has this in it (AVIF, GIF, 10-bit...)")
     args = parser.parse_args(argv)
-    from create_thumbnail.imaging import _register_heif
+    from create_thumbnail.imaging.readers.heif import register as register_heif
 
-    _register_heif()
+    register_heif()
     print(f"{'input':<52} {'peak MB':>8} {'estimate MB':>12} {'B/px given':>11} {'implied':>8}  at 1024 MB")
     spawn = multiprocessing.get_context("spawn")
     for case in (case for case in cases(args.large) if args.only in case.name):

@@ -12,8 +12,8 @@ instead of spinning, the wall clock.
 
 from __future__ import annotations
 
-from create_thumbnail.budget import Budget
 from create_thumbnail.config import ALL_SOURCE_FORMATS, COVER, Box, Encoding
+from create_thumbnail.imaging.budget import Budget
 
 # The run: which inputs, from which seed, and how many. Every one of them runs.
 MASTER_SEED = 20_261_128

@@ -33,7 +33,7 @@ from local_run.inputs.samples import (
 )
 from PIL import Image
 
-from create_thumbnail.formats import AVIF, GIF, HEIF, JPEG, PNG, TIFF, WEBP
+from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PNG, TIFF, WEBP
 
 RGB_MODES = frozenset({"RGB", "RGBA", "P", "RGB;16", "RGBA;16"})
 GREY_MODES = frozenset({"1", "L", "LA", "I;16"})

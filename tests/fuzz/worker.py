@@ -25,10 +25,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from create_thumbnail.allocator import keep_freed_memory, one_block_per_image
-from create_thumbnail.budget import Budget
 from create_thumbnail.errors import PermanentError
 from create_thumbnail.imaging import Thumbnail, make_thumbnails
+from create_thumbnail.imaging.allocator import keep_freed_memory, one_block_per_image
+from create_thumbnail.imaging.budget import Budget
 from tests.fuzz.inputs import build_input, memory_mb
 from tests.fuzz.limits import BOXES, ENCODING, HANG_CPU_S, MAX_PIXELS, SOURCE_FORMATS, budget
 from tests.fuzz.seeds import seed_bytes

@@ -13,10 +13,12 @@ import pytest
 from local_run.inputs.samples import encode
 from PIL import Image
 
-from create_thumbnail import allocator, imaging
-from create_thumbnail.allocator import keep_freed_memory, set_by_deployer
-from create_thumbnail.budget import Budget, Header, estimate_peak
 from create_thumbnail.config import Box
+from create_thumbnail.imaging import allocator
+from create_thumbnail.imaging.allocator import keep_freed_memory, set_by_deployer
+from create_thumbnail.imaging.budget import Budget, Header, estimate_peak
+from create_thumbnail.imaging.readers.jpeg import _draft
+from create_thumbnail.imaging.readers.registry import load_source
 
 _ON_GLIBC = platform.libc_ver()[0] == "glibc"
 
@@ -34,7 +36,7 @@ def faults_of_one_round():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
 faults_of_one_round()
 if sys.argv[1] == "released":
-    from create_thumbnail.allocator import release_freed_memory
+    from create_thumbnail.imaging.allocator import release_freed_memory
     def faults_of_one_round(unreleased=faults_of_one_round):
         release_freed_memory()
         return unreleased()
@@ -100,18 +102,18 @@ def test_an_image_near_the_budget_has_the_kept_pages_released_first(monkeypatch,
     boxes = [Box(1024, 1024)]
     image = Image.open(BytesIO(data))
     header = Header.of(image)
-    imaging._draft(image, boxes, 1)
-    estimate = estimate_peak(header, imaging._decoded_size(image, boxes, 1), boxes, False)
+    _draft(image, boxes, 1)
+    estimate = estimate_peak(header, image.size, boxes, False)
     calls = []
     monkeypatch.setattr(allocator, "release_freed_memory", lambda: calls.append(1))
-    imaging.load_source(data, boxes, 50_000_000, Budget(estimate + len(data) + room))
+    load_source(data, boxes, 50_000_000, Budget(estimate + len(data) + room))
     assert calls == ([1] if released else [])
 
 
 _BLOCK_PROBE = """
 from PIL import Image
 import create_thumbnail.app
-from create_thumbnail.arrow import borrow_rgbx
+from create_thumbnail.imaging.arrow import borrow_rgbx
 print(Image.core.get_block_size(), borrow_rgbx(Image.new("RGB", (3000, 2000))) is not None)
 """
 

@@ -13,13 +13,13 @@ import pytest
 from local_run.inputs.samples import encode
 from PIL import Image
 
-from create_thumbnail.animation import animate, frames_held
-from create_thumbnail.budget import Budget, estimate_animation_peak
 from create_thumbnail.config import ALL_SOURCE_FORMATS, Box, Encoding
 from create_thumbnail.errors import ImageTooLarge, NotAnImage
-from create_thumbnail.formats import FORMATS, encode_animation
 from create_thumbnail.imaging import make_thumbnails
-from create_thumbnail.renditions import centre_by
+from create_thumbnail.imaging.budget import Budget, estimate_animation_peak
+from create_thumbnail.imaging.formats import FORMATS, encode_animation
+from create_thumbnail.imaging.readers.animated import animate, frames_held
+from create_thumbnail.imaging.renditions import centre_by
 
 BOXES = [Box(256, 256)]
 MAX_PIXELS = 50_000_000
@@ -66,7 +66,7 @@ def _thumbnails(data: bytes, warnings: list[str], memory_mb: int = 1024) -> list
 
 def test_a_later_frame_that_grows_the_canvas_past_a_still_images_limits_is_too_large():
     """Frame 2 at (30000, 30000) would grow the 120x90 canvas to 906 MP: Pillow's own bomb error,
-    untyped, came from animation.py when it reached that frame."""
+    untyped, came from readers/animated.py when it reached that frame."""
     data = _moved(_gif(_frames(3)), 2, 30_000, 30_000)
     with pytest.raises(ImageTooLarge, match=r"frame 2 at \(30000,30000\), 120x90 would grow the 120x90 canvas to 30120x30090"):
         _thumbnails(data, [])

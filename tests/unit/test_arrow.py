@@ -16,8 +16,8 @@ import pytest
 from local_run.inputs.samples import photo
 from PIL import Image
 
-from create_thumbnail.arrow import borrow_rgbx
-from create_thumbnail.libvips import vips
+from create_thumbnail.imaging.arrow import borrow_rgbx
+from create_thumbnail.imaging.libvips import vips
 
 
 @contextmanager
@@ -67,8 +67,8 @@ def test_an_image_in_several_blocks_is_not_lent():
 _OUTLIVES = """
 import gc
 from PIL import Image
-from create_thumbnail.arrow import borrow_rgbx
-from create_thumbnail.libvips import vips
+from create_thumbnail.imaging.arrow import borrow_rgbx
+from create_thumbnail.imaging.libvips import vips
 {make}
 expected = Image.new("RGB", (512, 512), (10, 20, 30)).tobytes()
 made = lent_to_libvips()
@@ -83,7 +83,7 @@ def lent_to_libvips():
     return vips().Image.new_from_memory(lent.pixels, 512, 512, 4, "uchar")
 """
 _THROUGH_LIBVIPS = """
-from create_thumbnail.libvips import rgb_image
+from create_thumbnail.imaging.libvips import rgb_image
 def lent_to_libvips():
     return rgb_image(Image.new("RGB", (512, 512), (10, 20, 30)))
 """

@@ -11,7 +11,7 @@ from local_run.inputs.hostile import scan_bomb_jpeg, tall_palette_png, wide_rgb1
 from local_run.inputs.samples import encode, photo, rgb16_png
 from PIL import Image
 
-from create_thumbnail.budget import (
+from create_thumbnail.imaging.budget import (
     MAX_SCANS,
     Budget,
     Header,
@@ -193,9 +193,9 @@ def _tiny(image_format: str, mode: str) -> bytes:
     alike, whatever depth and chroma its boxes declare."""
     from local_run.inputs.samples import heif_bytes
 
-    from create_thumbnail.imaging import _register_heif
+    from create_thumbnail.imaging.readers.heif import register as register_heif
 
-    _register_heif()
+    register_heif()
     picture = Image.new(mode, (16, 16), (10, 20, 30, 40)[: len(mode)])
     return heif_bytes(picture) if image_format == "HEIF" else encode(picture, image_format)
 

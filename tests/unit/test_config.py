@@ -109,7 +109,8 @@ def test_source_limits_stop_where_no_function_could_reach(name, largest):
 
 def test_the_pixel_limit_is_the_largest_image_budget_lets_through():
     """config cannot import budget (budget imports config): the bound is written out, and kept here."""
-    from create_thumbnail import budget, config
+    from create_thumbnail import config
+    from create_thumbnail.imaging import budget
 
     assert config.MAX_SOURCE_PIXELS_LIMIT == budget.MAX_SIDE**2
     assert config.MAX_SOURCE_BYTES_LIMIT == config.MAX_MEMORY_MB * 2**20

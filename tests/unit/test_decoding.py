@@ -16,9 +16,9 @@ from PIL import Image
 
 from create_thumbnail.config import ALL_SOURCE_FORMATS, Box, Encoding, Settings
 from create_thumbnail.errors import ImageTooLarge, ImagingFailed, NotAnImage, UnexpectedError
-from create_thumbnail.formats import decoding
 from create_thumbnail.imaging import make_thumbnails
-from create_thumbnail.libvips import resample_rgb, vips
+from create_thumbnail.imaging.libvips import resample_rgb, vips
+from create_thumbnail.imaging.readers.decoding import decoding
 from create_thumbnail.pipeline import handle_event
 from tests.fakes import InMemoryStorage
 

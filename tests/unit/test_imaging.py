@@ -14,10 +14,11 @@ from PIL import Image, ImageChops, ImageDraw, ImageOps, ImageStat
 
 from create_thumbnail.config import Box
 from create_thumbnail.errors import ImageTooLarge, NotAnImage
-from create_thumbnail.formats import sniff_format
-from create_thumbnail.imaging import load_source, make_thumbnails
-from create_thumbnail.modes import resampling_mode as _resampling_mode
-from create_thumbnail.renditions import fit, resize_all
+from create_thumbnail.imaging import make_thumbnails
+from create_thumbnail.imaging.modes import resampling_mode as _resampling_mode
+from create_thumbnail.imaging.readers.registry import load_source
+from create_thumbnail.imaging.readers.sniff import sniff_format
+from create_thumbnail.imaging.renditions import fit, resize_all
 from tests.corpus import broken_exif_jpeg, png_declaring
 
 BOX = Box(100, 100)

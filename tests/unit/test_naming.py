@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from create_thumbnail.config import Box, Encoding, Rule
 from create_thumbnail.errors import DestinationKeyTooLong
-from create_thumbnail.formats import FORMATS
+from create_thumbnail.imaging.formats import FORMATS
 from create_thumbnail.manifest import manifest_key
 from create_thumbnail.naming import (
     KNOWN_SUFFIXES,

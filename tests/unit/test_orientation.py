@@ -15,7 +15,8 @@ from local_run.inputs.samples import encode, heif_bytes, png_chunk, store_with_o
 from PIL import Image, TiffImagePlugin
 
 from create_thumbnail.config import ALL_SOURCE_FORMATS, Box
-from create_thumbnail.imaging import load_source, make_thumbnails
+from create_thumbnail.imaging import make_thumbnails
+from create_thumbnail.imaging.readers.registry import load_source
 from tests.unit.test_imaging import _assert_marker_top_left
 
 BOX = Box(100, 100)

@@ -12,7 +12,7 @@ import thumbhash as reference_thumbhash
 from local_run.inputs.samples import photo, transparent_logo
 from PIL import Image
 
-from create_thumbnail.placeholders import blurhash, dominant_color, placeholder, thumbhash
+from create_thumbnail.imaging.placeholders import blurhash, dominant_color, placeholder, thumbhash
 
 SHAPES = [(16, 12), (12, 16), (16, 16), (24, 7), (1, 9)]
 

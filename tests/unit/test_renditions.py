@@ -13,10 +13,10 @@ import pytest
 from local_run.inputs.samples import photo, textured
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
-from create_thumbnail import libvips, renditions
 from create_thumbnail.config import COVER, Box
-from create_thumbnail.libvips import resample_rgb
-from create_thumbnail.renditions import fit, resampled_by_libvips, resize_all
+from create_thumbnail.imaging import libvips, renditions
+from create_thumbnail.imaging.libvips import resample_rgb
+from create_thumbnail.imaging.renditions import fit, resampled_by_libvips, resize_all
 
 
 def _psnr(image: Image.Image, reference: Image.Image) -> float:

@@ -9,8 +9,9 @@ from local_run.inputs.grid import MORE_SOURCES, TRANSPARENT, decode, oriented, s
 
 from create_thumbnail.config import ALL_SOURCE_FORMATS, Box
 from create_thumbnail.errors import NotAnImage
-from create_thumbnail.formats import sniff_format, source_output
 from create_thumbnail.imaging import make_thumbnails
+from create_thumbnail.imaging.formats import source_output
+from create_thumbnail.imaging.readers.sniff import sniff_format
 from tests.unit.test_imaging import BOX, MAX_PIXELS, _assert_marker_top_left, _assert_same_picture
 
 SHAPES = {"wide": (300, 200), "tall": (200, 300)}

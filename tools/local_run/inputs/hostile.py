@@ -1,6 +1,6 @@
 """Small files that would cost a decoder far more than their size: each passes a plain pixel
 limit, and each would have killed or stalled a 1024 MB function before the memory and scan
-budgets (src/create_thumbnail/budget.py). Made in code, a few hundred KB each, cached."""
+budgets (src/create_thumbnail/imaging/budget.py). Made in code, a few hundred KB each, cached."""
 
 from __future__ import annotations
 

@@ -16,15 +16,15 @@ from collections.abc import Callable, Sequence
 from PIL import Image
 
 from create_thumbnail.config import COVER, Box
-from create_thumbnail.crop import CENTRE, Point, Region, attention_centre, cover_region, cover_size
-from create_thumbnail.libvips import resample_rgb
+from create_thumbnail.imaging.crop import CENTRE, Point, Region, attention_centre, cover_region, cover_size
+from create_thumbnail.imaging.libvips import resample_rgb
 
 # A smaller box is cut from a rendition only if that rendition has GAP times its pixels per side
 # (else from the decoded image): the smallest such rendition, so three boxes cost little more than
 # the largest alone.
 GAP = 1.5
-# A JPEG draft (1/2, 1/4, 1/8, in the DCT) or a PNG's shrink-on-load (pngs.py: whole blocks of
-# pixels averaged, any factor) stops at no less than SHRINK_MARGIN times the largest box, so a
+# A JPEG draft (1/2, 1/4, 1/8, in the DCT) or a PNG's shrink-on-load (readers/png.py: whole blocks
+# of pixels averaged, any factor) stops at no less than SHRINK_MARGIN times the largest box, so a
 # real resampler does the last part. A DCT-scaled decode is sharp and aliased where a photo has
 # fine detail, and generated photos have none: on them a draft to just cover the box lost nothing
 # (12 and 24 MP, 49.8-53.2 dB against a full decode + LANCZOS). On a 2725x2225 Flickr photo

@@ -18,7 +18,7 @@ near-empty scans hold a 7000 x 7000 JPEG of 400 KB for minutes). So, from the he
   chroma that cost most, since their decoders do not go by what the file's boxes declare
   (tests/fuzz/decoder_peaks.py measures them);
 - an animation kept as one is budgeted for compositing a frame at the whole canvas beside the
-  frames already made (estimate_animation_peak; animation.py checks every frame's region).
+  frames already made (estimate_animation_peak; readers/animated.py checks every frame's region).
 
 Every refusal is ImageTooLarge, a permanent failure: the same bytes cannot fit next time.
 """
@@ -33,7 +33,7 @@ from PIL import Image
 
 from create_thumbnail.config import Box
 from create_thumbnail.errors import ImageTooLarge
-from create_thumbnail.renditions import resampled_by_libvips
+from create_thumbnail.imaging.renditions import resampled_by_libvips
 
 MAX_SIDE = 65_535
 MAX_ASPECT = 10_000
@@ -93,8 +93,8 @@ _ANIMATION_BYTES_PER_PIXEL = {"GIF": 27.0, "WEBP": 38.0}
 # libwebp's demuxer keeps a copy of the file for each WebP opened: the still first frame's, and
 # the two opened to count and to composite the frames. Pillow reads a GIF from the caller's bytes.
 _ANIMATION_INPUT_COPIES = {"WEBP": 3}
-# A PNG is read by libvips (pngs.py) in strips and shrunk as it streams; what it holds grows with
-# the source's pixels and, more steeply, with its width (the strips are whole rows). Measured
+# A PNG is read by libvips (readers/png.py) in strips and shrunk as it streams; what it holds grows
+# with the source's pixels and, more steeply, with its width (the strips are whole rows). Measured
 # (benchmarks/budget_bench.py) from 1000 x 1000 to 65,535 x 100 and fitted from above: bytes per
 # source pixel and per column, by bands; 16-bit samples hold 2.5 times as much per column.
 _PNG_STREAM = {1: (2.0, 1000.0), 2: (3.0, 1600.0), 3: (3.0, 1600.0), 4: (4.0, 2000.0)}
@@ -180,8 +180,8 @@ class Header:
 
 # Paths resampled as RGB without alpha (a palette is converted first: modes.py).
 _RESAMPLED_AS_RGB = frozenset({"RGB", "P"})
-# What libvips hands back for a PNG (pngs.py), by bands: 8-bit L, LA, RGB or RGBA, whatever the
-# PNG's own depth, palette or tRNS.
+# What libvips hands back for a PNG (readers/png.py), by bands: 8-bit L, LA, RGB or RGBA, whatever
+# the PNG's own depth, palette or tRNS.
 _PNG_PATHS = {1: "L", 2: "L+alpha", 3: "RGB", 4: "RGB+alpha"}
 
 

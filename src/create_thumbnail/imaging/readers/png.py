@@ -1,30 +1,16 @@
 """PNG through libvips (pyvips-binary's build: libpng, with zlib-ng), read in strips and shrunk
-as it streams, so neither the time nor the memory of a full decode is paid; and written the
-same way.
+as it streams, so neither the time nor the memory of a full decode is paid. (Thumbnails written
+as PNG leave through libvips too: formats.encode_png.)
 
 Pillow decodes a PNG whole before anything can be resized (no draft mode, as JPEG has): a 12 MP
 RGB PNG took 158 ms and 48 MB to decode, where libvips reads it and box-shrinks it to 1.5 times
-the largest box in 131 ms holding 12 MB (docs/performance.md). What leaves
-here is a Pillow image, as small as the boxes allow, in the mode the rest of imaging.py expects
-(L, LA, RGB or RGBA, 8 bits), with the embedded profile and EXIF orientation still to apply: the
-rest of the path is the same for every format. The orientation is read by Pillow, as every
-other format's is (imaging.py), from the chunks before the pixels and, without decoding them,
-from those after (trailing_metadata): libvips reads only an eXIf chunk before the pixels (and
-not one that starts "Exif\0\0", as Pillow writes), no XMP and no EXIF text chunk. Thumbnails
-written as PNG leave through libvips too, at level 3, with every row "up"-filtered (each byte
-less the one above it).
-
-One filter for every row, measured on 1024 px thumbnails (ms, KB), against libpng's per-row
-choice among the five ("all") and against none, which libvips and sharp write by default:
-
-    input                  none         all          up
-    RGB photo-like         34.7  1547   44.9   701   22.0   726
-    RGBA photo-like        46.5  1801   66.6  1190   36.2  1220
-    RGBA logo               2.3    12   20.1     6    4.5     6
-    text screenshot         4.7   136   15.4   143    6.8   159
-
-"up" is twice as fast as "all" for 1–4% more bytes on photos, the same on flat graphics, 11% more
-on text; unfiltered doubles a photo's bytes. Pillow's encoder took 108 ms for a 1024 px RGB PNG.
+the largest box in 131 ms holding 12 MB (docs/performance.md). What leaves here is a Pillow
+image, as small as the boxes allow, in the mode the rest of the imaging path expects (L, LA, RGB
+or RGBA, 8 bits), with the embedded profile still to apply: the rest of the path is the same for
+every format. The orientation is read by Pillow, as every other format's is (orientation.py),
+from the chunks before the pixels and, without decoding them, from those after
+(trailing_metadata): libvips reads only an eXIf chunk before the pixels (and
+not one that starts "Exif\0\0", as Pillow writes), no XMP and no EXIF text chunk.
 
 pyvips is imported on the first PNG (libvips.py).
 """
@@ -33,16 +19,22 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Sequence
 from io import BytesIO
 from typing import Any
 
 from PIL import Image
 
+from create_thumbnail.config import Box
 from create_thumbnail.errors import NotAnImage
-from create_thumbnail.libvips import failed, message, vips
+from create_thumbnail.imaging.budget import Budget, estimate_peak
+from create_thumbnail.imaging.libvips import failed, message, vips
+from create_thumbnail.imaging.readers import Loaded
+from create_thumbnail.imaging.readers.checks import admit, open_checked
+from create_thumbnail.imaging.readers.orientation import TRANSPOSING, orientation_of, stored_boxes, upright, upright_size
+from create_thumbnail.imaging.renditions import draft_size
 
 _MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
-_PIXELS_PER_MM_AT_72_DPI = 72 / 25.4
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PIXELS = frozenset({b"IDAT", b"fdAT"})  # an APNG's later frames are fdAT
 # The chunks Pillow reads EXIF and XMP from: eXIf, XMP's iTXt, ImageMagick's "Raw profile type
@@ -50,6 +42,28 @@ _PIXELS = frozenset({b"IDAT", b"fdAT"})  # an APNG's later frames are fdAT
 _METADATA = frozenset({b"eXIf", b"iTXt", b"tEXt", b"zTXt"})
 _IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 _CHUNK_HEAD = struct.Struct(">I4s")  # length, type
+
+
+def load(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget) -> Loaded:
+    """Through libvips, shrunk while it decodes to what the largest box needs, then turned
+    upright by the orientation Pillow read (from the chunks before the pixels and after them),
+    as every other format is."""
+    image, header = open_checked(data, max_pixels)
+    full_size = image.size
+    image.info.update(trailing_metadata(data))  # what Pillow would find after the pixels
+    orientation = orientation_of(image)
+    decoded_size = _decoded_size(full_size, boxes, orientation)
+    admit(estimate_peak(header, decoded_size, boxes, orientation in TRANSPOSING), budget, held=len(data))
+    decoded, icc = decode_shrunk(data, draft_size(full_size, stored_boxes(boxes, orientation)))
+    return Loaded(upright(decoded, orientation), icc or None, upright_size(full_size, orientation))
+
+
+def _decoded_size(size: tuple[int, int], boxes: Sequence[Box], orientation: int) -> tuple[int, int]:
+    """How many pixels the decode will hold: only its shrunk size."""
+    wanted = draft_size(size, stored_boxes(boxes, orientation))
+    width, height = size
+    factor = max(1, min(width // max(1, wanted[0]), height // max(1, wanted[1])))
+    return -(-width // factor), -(-height // factor)
 
 
 def decode_shrunk(data: bytes, at_least: tuple[int, int]) -> tuple[Image.Image, bytes | None]:
@@ -135,17 +149,3 @@ def _shrunk(image: Any, at_least: tuple[int, int]) -> Any:
         premultiplied = (image.premultiply() + 0.5).cast("uchar")
         return (premultiplied.shrink(factor, factor).unpremultiply() + 0.5).cast("uchar")
     return image.shrink(factor, factor)
-
-
-def encode_png(image: Image.Image, level: int) -> bytes:
-    """An L, LA, RGB or RGBA image as a PNG: "up" filters, zlib level, no metadata but the
-    pHYs chunk libvips always writes, set to the customary 72 dpi (its default would say 25.4).
-    The pixels are ours: libvips failing on them is ImagingFailed, not the source's fault."""
-    pyvips = vips()
-    try:
-        width, height, bands = image.width, image.height, len(image.mode)
-        pixels = pyvips.Image.new_from_memory(image.tobytes(), width, height, bands, "uchar")
-        pixels = pixels.copy(xres=_PIXELS_PER_MM_AT_72_DPI, yres=_PIXELS_PER_MM_AT_72_DPI)
-        return pixels.write_to_buffer(".png", compression=level, filter="up", keep="none")
-    except pyvips.Error as error:
-        raise failed("writing a PNG", error) from error

@@ -1,6 +1,6 @@
-"""libvips, for the two jobs it does faster than Pillow here: reading PNGs (pngs.py) and resampling
-large RGB images by small factors (renditions.py), where its resampler runs on SIMD and Pillow's
-does not.
+"""libvips, for the two jobs it does faster than Pillow here: reading PNGs (readers/png.py) and
+resampling large RGB images by small factors (renditions.py), where its resampler runs on SIMD and
+Pillow's does not.
 
 pyvips (and the libvips binary pyvips-binary ships) is imported on first use, never at cold start:
 a function that sees only JPEGs to one small box never loads it. One thread (Lambda's share of a
@@ -8,7 +8,7 @@ vCPU is under one at 1024 MB) and no operation cache (nothing is decoded twice, 
 hold decoded pixels between invocations).
 
 What libvips raises (pyvips.Error) never leaves here untyped: on pixels we made it is
-ImagingFailed, a transient error of ours; pngs.py calls libvips failing to read a PNG's
+ImagingFailed, a transient error of ours; readers/png.py calls libvips failing to read a PNG's
 bytes NotAnImage.
 """
 
@@ -19,8 +19,8 @@ from typing import Any
 
 from PIL import Image
 
-from create_thumbnail.arrow import borrow_rgbx
 from create_thumbnail.errors import ImagingFailed
+from create_thumbnail.imaging.arrow import borrow_rgbx
 
 
 @cache

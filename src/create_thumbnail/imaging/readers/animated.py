@@ -28,11 +28,12 @@ from io import BytesIO
 
 from PIL import Image
 
-from create_thumbnail.budget import check_shape, estimate_animation_peak
 from create_thumbnail.config import Box, Encoding
 from create_thumbnail.errors import ImageTooLarge
-from create_thumbnail.formats import decoding
-from create_thumbnail.renditions import Centre, resize_all, whole_size
+from create_thumbnail.imaging.budget import Budget, check_shape, estimate_animation_peak
+from create_thumbnail.imaging.readers.decoding import decoding
+from create_thumbnail.imaging.readers.orientation import TRANSPOSE, orientation_of
+from create_thumbnail.imaging.renditions import Centre, resize_all, whole_size
 
 _DEFAULT_DURATION_MS = 100  # browsers' own for a frame that names none
 _MB = 1024 * 1024
@@ -63,6 +64,31 @@ class Outside:
     def __str__(self) -> str:
         left, top, right, bottom = self.region
         return f"frame {self.index} at ({left},{top}), {right - left}x{bottom - top}"
+
+
+def read_animation(
+    data: bytes, boxes: Sequence[Box], max_pixels: int, encoding: Encoding, centre: Centre,
+    warn: Callable[[str], None], budget: Budget,
+) -> Animation | None:
+    """Every frame resized to every box, when THUMBNAIL_ANIMATED keeps animations and data is an
+    animated GIF or WebP within the limits; None otherwise (warn hears why, when it is the
+    limits), and the thumbnail is made from the still image alone."""
+    if not encoding.animated:
+        return None
+    with decoding():
+        image = Image.open(BytesIO(data))
+    if image.format not in ("GIF", "WEBP"):
+        return None
+    with decoding():  # a GIF's decoder seeks through every frame to count them
+        frames = getattr(image, "n_frames", 1)  # Pillow keeps the count: within_limits reads it again
+    if frames < 2:
+        return None
+    problem = within_limits(image, boxes, encoding, max_pixels, budget.bytes)
+    if problem:
+        warn(problem)
+        return None
+    method = TRANSPOSE.get(orientation_of(image))
+    return animate(data, boxes, centre, lambda frame: frame if method is None else frame.transpose(method))
 
 
 def frame_count(image: Image.Image) -> int:

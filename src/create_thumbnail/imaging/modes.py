@@ -1,7 +1,7 @@
 """Decoded pixels -> a mode Pillow resamples well, without losing what the source meant.
 
 Palettes and bilevel images would otherwise be resized nearest-neighbour, and 16-bit grey (a
-TIFF's: PNGs come through libvips, pngs.py) would be clipped to white by a plain convert.
+TIFF's: PNGs come through libvips, readers/png.py) would be clipped to white by a plain convert.
 """
 
 from __future__ import annotations

@@ -1,0 +1,32 @@
+"""Which reader decodes each source format: the sniffed format (sniff.py) -> its reader.
+
+Every format in formats.SOURCES has exactly one entry here (tests/unit/test_readers.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+
+from create_thumbnail.config import Box
+from create_thumbnail.imaging.budget import Budget
+from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PNG, TIFF, WEBP
+from create_thumbnail.imaging.readers import Loaded, Reader, heif, jpeg, pillow, png
+from create_thumbnail.imaging.readers.sniff import sniff_format
+
+READERS: Mapping[str, Reader] = MappingProxyType({
+    JPEG: jpeg.load,
+    PNG: png.load,
+    GIF: pillow.load,  # the first frame; readers/animated.py reads them all when they are kept
+    WEBP: pillow.load,  # likewise
+    TIFF: pillow.load,
+    AVIF: pillow.load,
+    HEIF: heif.load,
+})  # fmt: skip
+
+
+def load_source(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget = Budget(None)) -> Loaded:
+    """Decoded (scaled down as far as the largest box allows: JPEG draft, PNG shrink-on-load),
+    upright, in a mode fit for resampling; plus the embedded ICC profile, which still describes
+    these pixels, and the source's own size. Nothing is decoded before the header shows that the
+    image fits the limits and the budget."""
+    return READERS[sniff_format(data)](data, boxes, max_pixels, budget)
