@@ -48,6 +48,7 @@ from create_thumbnail.errors import ImageTooLarge, NotAnImage
 from create_thumbnail.formats import (
     HEIF,
     JPEG_FAMILY,
+    PDF,
     PNG,
     OutputFormat,
     decoding,
@@ -143,7 +144,9 @@ def make_renditions(
         if problem:
             warn(problem)
         centre = centre_by(gravity, focal_point)
-        animation = _animation(data, boxes, max_pixels, encoding, centre, warn, budget)
+        animation = (  # a PDF's page is never frames
+            None if source_format == PDF else _animation(data, boxes, max_pixels, encoding, centre, warn, budget)
+        )
         targets = output_formats(source_format, encoding, image.mode in ("LA", "RGBA"), animation is not None)
         resized = resize_all(image, boxes, centre)
         del image  # the decode is the largest thing held: let it go before the encoders' buffers
@@ -229,6 +232,10 @@ def load_source(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budg
     upright, in a mode fit for resampling; plus the embedded ICC profile, which still describes
     these pixels, and the source's own size. Nothing is decoded before the header shows that the
     image fits the limits and the budget."""
+    if sniff_format(data) == PDF:  # rendered by PDFium, imported on the first PDF (pdf.py)
+        from create_thumbnail import pdf
+
+        return pdf.load(data, boxes, max_pixels, budget)
     with decoding():  # our own max_pixels check below stands in for Pillow's warning
         image = Image.open(BytesIO(data), formats=[sniff_format(data)])
     header = _check_header(image, data, max_pixels)
