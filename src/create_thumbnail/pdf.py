@@ -16,11 +16,12 @@ when the document asks for a password to be opened; each call into PDFium is wra
 
 Memory (docs/performance.md, "Memory budget"; benchmarks/pdf_bench.py measures it): PDFium's
 bitmap (3 bytes a pixel) beside Pillow's copy, the bitmaps transparency groups render into,
-PDFium's own state, and every image the page draws: PDFium decodes an image whole and keeps it
-for the page when its decoded size is under 60 MB (kHugeImageSize), and streams larger ones row
-by row, so each image visible in the page's objects is counted at up to that. What cannot be
-seen cheaply is not counted: images in patterns, Type 3 glyphs, annotations' appearances and
-soft masks, and the content streams themselves, held decompressed while the page is parsed.
+PDFium's own state, and every image the page draws, read from its dictionary: PDFium decodes an
+image whole and keeps it for the page when its decoded size is under 60 MB (kHugeImageSize),
+streams larger ones row by row, and resamples each through a buffer as long as its longer side
+by the length it is drawn at. What cannot be seen cheaply is not counted: images in patterns,
+Type 3 glyphs, annotations' appearances and soft masks, and the content streams themselves,
+held decompressed while the page is parsed.
 
 pypdfium2 is imported on the first PDF, never at cold start.
 """
@@ -54,10 +55,12 @@ _RENDER_BYTES_PER_PIXEL = 3.0 + 8.0
 # (benchmarks/pdf_bench.py: 0.4-2.2 MB for text and image pages), with room to spare.
 _PDFIUM_FIXED_BYTES = 16 * 1024 * 1024
 # An image PDFium decodes whole is kept for the page (CPDF_PageImageCache) while it is under
-# kHugeImageSize decoded; a larger one is streamed row by row through the stretcher. Counted at
-# 4 bytes a pixel (32-bit with alpha) plus its soft mask at 1, and at most that limit for each.
-_IMAGE_BYTES_PER_PIXEL = 5
-_IMAGE_HELD_LIMIT = 2 * 60_000_000
+# kHugeImageSize decoded (60 MB); a larger one is streamed row by row. Either way its stretcher
+# resamples one axis first, into a buffer of the other axis' source length by the drawn length
+# (a 400 x 65,535 image drawn 723 px wide: 138 MB measured). Both counted at 4 bytes a pixel,
+# the drawn length as the render's longer side (the image may be drawn turned).
+_IMAGE_BYTES_PER_PIXEL = 4
+_IMAGE_HELD_LIMIT = 60_000_000
 # Form XObjects nest; PDFium draws up to its own limit, the objects walked for images go as deep.
 _FORM_DEPTH = 15
 # A scale a hair under the exact one, so that pypdfium2's ceil() of points x scale does not make
@@ -135,7 +138,11 @@ def rendered_size(page: tuple[float, float], scale: float) -> tuple[int, int]:
 def estimate_render(rendered: tuple[int, int], boxes: Sequence[Box], images: Sequence[tuple[int, int]]) -> int:
     """Peak bytes of rendering at this size and resizing for the boxes: the budget's RGB path for
     Pillow's copy and the resize, PDFium's bitmaps beside it, its state, and the page's images."""
-    held = sum(min(_IMAGE_BYTES_PER_PIXEL * width * height, _IMAGE_HELD_LIMIT) for width, height in images)
+    drawn = max(rendered)
+    held = sum(
+        min(_IMAGE_BYTES_PER_PIXEL * width * height, _IMAGE_HELD_LIMIT) + _IMAGE_BYTES_PER_PIXEL * drawn * max(width, height)
+        for width, height in images
+    )
     header = Header("RGB", 0, _RENDER_BYTES_PER_PIXEL, decoder_fixed_bytes=_PDFIUM_FIXED_BYTES + held)
     return estimate_peak(header, rendered, boxes, transposes=False)
 

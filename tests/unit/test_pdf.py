@@ -88,8 +88,9 @@ def test_images_the_page_draws_are_budgeted_up_to_what_pdfium_keeps():
     plain = estimate_render((725, 1024), [Box(1024, 1024)], [])
     small = estimate_render((725, 1024), [Box(1024, 1024)], [(1000, 1000)])
     huge = estimate_render((725, 1024), [Box(1024, 1024)], [(60_000, 60_000)])
-    assert small - plain == 5 * 1000 * 1000
-    assert huge - plain == 120_000_000  # streamed past PDFium's 60 MB: never the 18 GB decoded
+    assert small - plain == 4 * 1000 * 1000 + 4 * 1024 * 1000  # held whole, and resampled to 1024 px
+    # streamed past PDFium's 60 MB, never the 14 GB decoded; its resampling buffer still counts
+    assert huge - plain == 60_000_000 + 4 * 1024 * 60_000
 
 
 # --- the reader on real files ------------------------------------------------------------------
