@@ -22,6 +22,11 @@ class NotAnImage(PermanentError):
     truncated): its own error is the cause. Nothing else is ever made one (readers/decoding.py)."""
 
 
+class EncryptedDocument(NotAnImage):
+    """A PDF that needs a password to be opened: there is none to give, so it is read as
+    nothing (one with only a permissions password opens, and is rendered)."""
+
+
 class ImageTooLarge(PermanentError):
     """Too many pixels or bytes to decode safely within the function's memory."""
 

@@ -7,10 +7,10 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tests.fuzz import gif_frames, metadata, mutations, structure, tiff_tags
+from tests.fuzz import gif_frames, metadata, mutations, pdf_edits, structure, tiff_tags
 from tests.fuzz.container_edits import large_ispe, length_field, mid_ispe, size_field, ten_bit_alpha, walkable
 from tests.fuzz.limits import INPUTS_PER_CLASS, MASTER_SEED, MEMORY_MB
-from tests.fuzz.seeds import JPEG, PNG, SEED_BY_NAME, SEEDS, SIXTEEN_BIT_MODES, TIFF, Seed, seed_bytes
+from tests.fuzz.seeds import JPEG, PDF, PNG, SEED_BY_NAME, SEEDS, SIXTEEN_BIT_MODES, TIFF, Seed, seed_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +65,10 @@ def _tiff(seed: Seed) -> bool:
     return seed.format == TIFF
 
 
+def _pdf(seed: Seed) -> bool:
+    return seed.format == PDF
+
+
 MUTATIONS: tuple[Mutation, ...] = (
     Mutation("byte-flip", mutations.flip_bytes, _any, 4 * INPUTS_PER_CLASS),
     Mutation("truncate", mutations.truncate, _any, 2 * INPUTS_PER_CLASS),
@@ -99,6 +103,13 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("tiff-tile-overflow", tiff_tags.tile_overflow, _tiff, INPUTS_PER_CLASS // 2),
     Mutation("large-ispe-10-bit-alpha", large_ispe, ten_bit_alpha, INPUTS_PER_CLASS // 8),
     Mutation("large-ispe-10-bit-alpha-at-512-mb", mid_ispe, ten_bit_alpha, INPUTS_PER_CLASS // 4, memory_mb=512),
+    # A PDF is rendered at the largest box (1024 px here): ~0.15 s an input, so fewer of each.
+    Mutation("pdf-xref", pdf_edits.xref, _pdf, INPUTS_PER_CLASS // 4),
+    Mutation("pdf-mediabox", pdf_edits.mediabox, _pdf, INPUTS_PER_CLASS // 4),
+    Mutation("pdf-rotate", pdf_edits.rotate, _pdf, INPUTS_PER_CLASS // 8),
+    Mutation("pdf-deep-nesting", pdf_edits.deep_nesting, _pdf, INPUTS_PER_CLASS // 4),
+    Mutation("pdf-image-size", pdf_edits.image_size, pdf_edits.has_image, INPUTS_PER_CLASS // 4),
+    Mutation("pdf-image-size-at-512-mb", pdf_edits.image_size, pdf_edits.has_image, INPUTS_PER_CLASS // 8, memory_mb=512),
 )
 SEED_CLASS = Mutation("seed", mutations.unchanged, _any, 1)
 MUTATION_BY_NAME = {m.name: m for m in (SEED_CLASS, *MUTATIONS)}

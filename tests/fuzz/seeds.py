@@ -33,7 +33,8 @@ from local_run.inputs.samples import (
 )
 from PIL import Image
 
-from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PNG, TIFF, WEBP
+from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, TIFF, WEBP
+from tests.fuzz import pdf_edits
 
 RGB_MODES = frozenset({"RGB", "RGBA", "P", "RGB;16", "RGBA;16"})
 GREY_MODES = frozenset({"1", "L", "LA", "I;16"})
@@ -207,11 +208,15 @@ SEEDS: tuple[Seed, ...] = (
     Seed("gif-transparent", GIF, "P", lambda: source_bytes("P+alpha", (160, 120), GIF)),
     Seed("gif-animated", GIF, "P",
          lambda: _animated(GIF, [f.quantize(32) for f in _frames((120, 90), 3, 67)], duration=100)),
+    Seed("pdf-text", PDF, "RGB", pdf_edits.text_page),
+    Seed("pdf-image", PDF, "RGB", lambda: pdf_edits.image_page(photo((200, 150), 71))),
+    Seed("pdf-rotated-forms", PDF, "RGB", lambda: pdf_edits.rotated_form_page(photo((160, 120), 72))),
     Seed("hostile-tall-palette-png", PNG, "P", tall_palette_png, expect="ImageTooLarge"),
     Seed("hostile-wide-rgb16-png", PNG, "RGB;16", wide_rgb16_png, expect="ImageTooLarge"),
     Seed("hostile-scan-bomb-jpeg", JPEG, "RGB", scan_bomb_jpeg, expect="ImageTooLarge"),
 )  # fmt: skip
 SEED_BY_NAME = {seed.name: seed for seed in SEEDS}
+PDF_IMAGES = frozenset({"pdf-image", "pdf-rotated-forms"})  # the PDF seeds that draw an image
 
 
 @cache

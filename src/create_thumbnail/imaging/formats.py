@@ -21,6 +21,9 @@ from create_thumbnail.config import Encoding
 from create_thumbnail.imaging.libvips import failed, vips
 
 JPEG, PNG, WEBP, AVIF, GIF, TIFF, HEIF = "JPEG", "PNG", "WEBP", "AVIF", "GIF", "TIFF", "HEIF"
+PDF = "PDF"  # rendered by PDFium, not Pillow (readers/pdf.py)
+# The sources that may hold frames to keep (THUMBNAIL_ANIMATED): every other is one picture.
+ANIMATED_FORMATS = frozenset({GIF, WEBP})
 # Pillow calls a JPEG with a second picture (a phone's depth map or stereo pair) MPO; it is a JPEG.
 JPEG_FAMILY = frozenset({JPEG, "MPO"})
 
@@ -40,6 +43,7 @@ SOURCES = MappingProxyType({
     "tiff": SourceFormat(TIFF, "tiff", (".tif", ".tiff")),
     "heif": SourceFormat(HEIF, "heif", (".heic", ".heif")),
     "avif": SourceFormat(AVIF, "avif", (".avif",)),
+    "pdf": SourceFormat(PDF, "pdf", (".pdf",)),
 })  # fmt: skip
 
 
@@ -92,8 +96,9 @@ FORMATS = MappingProxyType({
 def source_output(source_format: str, alpha: bool, animated: bool) -> str:
     """What THUMBNAIL_FORMAT=source means for each source: its own format where browsers show
     it; an animated GIF stays GIF (when animation is kept), a still one becomes PNG; TIFF and
-    HEIF, which browsers do not show, become JPEG, or PNG when they have alpha."""
-    if source_format in JPEG_FAMILY:
+    HEIF, which browsers do not show, become JPEG, or PNG when they have alpha; a PDF page is
+    rendered onto white, as paper, so it is JPEG."""
+    if source_format in JPEG_FAMILY or source_format == PDF:
         return JPEG
     if source_format in (PNG, WEBP, AVIF):
         return source_format

@@ -43,7 +43,14 @@ from create_thumbnail.errors import ImageTooLarge, NotAnImage
 from create_thumbnail.imaging.budget import Budget
 from create_thumbnail.imaging.colour import to_srgb, usable_profile
 from create_thumbnail.imaging.crop import Point
-from create_thumbnail.imaging.formats import OutputFormat, enabled, encode, encode_animation, output_formats
+from create_thumbnail.imaging.formats import (
+    ANIMATED_FORMATS,
+    OutputFormat,
+    enabled,
+    encode,
+    encode_animation,
+    output_formats,
+)
 from create_thumbnail.imaging.placeholders import Placeholder, placeholder
 from create_thumbnail.imaging.readers.animated import Animation, read_animation
 from create_thumbnail.imaging.readers.registry import load_source
@@ -104,7 +111,9 @@ def make_renditions(
         if problem:
             warn(problem)
         centre = centre_by(gravity, focal_point)
-        animation = read_animation(data, boxes, max_pixels, encoding, centre, warn, budget)
+        # Only a GIF or a WebP has frames; any other source (a PDF's page) is never reopened as one.
+        animated = source_format in ANIMATED_FORMATS
+        animation = read_animation(data, boxes, max_pixels, encoding, centre, warn, budget) if animated else None
         targets = output_formats(source_format, encoding, image.mode in ("LA", "RGBA"), animation is not None)
         resized = resize_all(image, boxes, centre)
         del image  # the decode is the largest thing held: let it go before the encoders' buffers

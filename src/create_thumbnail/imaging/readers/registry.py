@@ -9,8 +9,8 @@ from types import MappingProxyType
 
 from create_thumbnail.config import Box
 from create_thumbnail.imaging.budget import Budget
-from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PNG, TIFF, WEBP
-from create_thumbnail.imaging.readers import Loaded, Reader, heif, jpeg, pillow, png
+from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, TIFF, WEBP
+from create_thumbnail.imaging.readers import Loaded, Reader, heif, jpeg, pdf, pillow, png
 from create_thumbnail.imaging.readers.sniff import sniff_format
 
 READERS: Mapping[str, Reader] = MappingProxyType({
@@ -21,6 +21,7 @@ READERS: Mapping[str, Reader] = MappingProxyType({
     TIFF: pillow.load,
     AVIF: pillow.load,
     HEIF: heif.load,
+    PDF: pdf.load,  # the first page, rendered by PDFium (imported on the first PDF)
 })  # fmt: skip
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from create_thumbnail.errors import NotAnImage
-from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PNG, TIFF, WEBP
+from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, TIFF, WEBP
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 _AVIF_BRANDS = {b"avif", b"avis"}
@@ -23,6 +23,8 @@ def sniff_format(data: bytes) -> str:
         return TIFF
     if data[4:8] == b"ftyp":
         return _iso_media_format(data)
+    if data.startswith(b"%PDF-"):  # at the very start: bytes before the header are not taken
+        return PDF
     raise NotAnImage(f"not an image format we read: the data starts with {data[:8]!r}")
 
 
