@@ -24,6 +24,7 @@ from create_thumbnail.errors import ImageTooLarge, NotAnImage
 from create_thumbnail.pngs import encode_png
 
 JPEG, PNG, WEBP, AVIF, GIF, TIFF, HEIF = "JPEG", "PNG", "WEBP", "AVIF", "GIF", "TIFF", "HEIF"
+SVG = "SVG"  # not Pillow's: rendered by svg.py
 # Pillow calls a JPEG with a second picture (a phone's depth map or stereo pair) MPO; it is a JPEG.
 JPEG_FAMILY = frozenset({JPEG, "MPO"})
 
@@ -43,6 +44,7 @@ SOURCES = MappingProxyType({
     "tiff": SourceFormat(TIFF, "tiff", (".tif", ".tiff")),
     "heif": SourceFormat(HEIF, "heif", (".heic", ".heif")),
     "avif": SourceFormat(AVIF, "avif", (".avif",)),
+    "svg": SourceFormat(SVG, "svg", (".svg", ".svgz")),
 })  # fmt: skip
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 _AVIF_BRANDS = {b"avif", b"avis"}
@@ -62,6 +64,10 @@ def sniff_format(data: bytes) -> str:
         return TIFF
     if data[4:8] == b"ftyp":
         return _iso_media_format(data)
+    from create_thumbnail.svg import looks_like_svg  # XML text: after every binary magic, at call time
+
+    if looks_like_svg(data):
+        return SVG
     raise NotAnImage(f"not an image format we read: the data starts with {data[:8]!r}")
 
 
@@ -168,13 +174,16 @@ FORMATS = MappingProxyType({
 def source_output(source_format: str, alpha: bool, animated: bool) -> str:
     """What THUMBNAIL_FORMAT=source means for each source: its own format where browsers show
     it; an animated GIF stays GIF (when animation is kept), a still one becomes PNG; TIFF and
-    HEIF, which browsers do not show, become JPEG, or PNG when they have alpha."""
+    HEIF, which browsers do not show, become JPEG, or PNG when they have alpha; an SVG (rendered
+    with transparency) becomes PNG."""
     if source_format in JPEG_FAMILY:
         return JPEG
     if source_format in (PNG, WEBP, AVIF):
         return source_format
     if source_format == GIF:
         return GIF if animated else PNG
+    if source_format == SVG:
+        return PNG
     return PNG if alpha else JPEG
 
 

@@ -49,6 +49,7 @@ from create_thumbnail.formats import (
     HEIF,
     JPEG_FAMILY,
     PNG,
+    SVG,
     OutputFormat,
     decoding,
     enabled,
@@ -143,7 +144,7 @@ def make_renditions(
         if problem:
             warn(problem)
         centre = centre_by(gravity, focal_point)
-        animation = _animation(data, boxes, max_pixels, encoding, centre, warn, budget)
+        animation = None if source_format == SVG else _animation(data, boxes, max_pixels, encoding, centre, warn, budget)
         targets = output_formats(source_format, encoding, image.mode in ("LA", "RGBA"), animation is not None)
         resized = resize_all(image, boxes, centre)
         del image  # the decode is the largest thing held: let it go before the encoders' buffers
@@ -229,6 +230,10 @@ def load_source(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budg
     upright, in a mode fit for resampling; plus the embedded ICC profile, which still describes
     these pixels, and the source's own size. Nothing is decoded before the header shows that the
     image fits the limits and the budget."""
+    if sniff_format(data) == SVG:  # rendered, not decoded: svg.py, imported with the first SVG
+        from create_thumbnail import svg
+
+        return svg.load(data, boxes, max_pixels, budget)
     with decoding():  # our own max_pixels check below stands in for Pillow's warning
         image = Image.open(BytesIO(data), formats=[sniff_format(data)])
     header = _check_header(image, data, max_pixels)
