@@ -19,10 +19,13 @@ here by the standard library's expat and written out again (rewrite), keeping on
 
 Limits checked while rewriting, each a permanent failure: elements, nesting depth, filter
 primitives, entity expansion, the rewritten text's length; then the render's pixels against
-MAX_SOURCE_PIXELS, its shape (budget.check_shape), and the memory budget. resvg recurses about
-32 KB of stack per level of nesting (it crashed the process at 256 levels on an 8 MB stack), and
-its own limit is about 1,024 levels after <use> is expanded: it renders on a thread of its own
-with a stack that holds twice that.
+MAX_SOURCE_PIXELS, its shape (budget.check_shape), and the memory budget. What cannot be told
+from the text is bounded by the kernel: resvg renders in a forked child process limited to
+RENDER_CPU_S of CPU and to the estimate's memory (99 blurs on 500 elements ran for minutes;
+the child is killed at 5 s, ImageTooLarge). resvg recurses about 32 KB of stack per level of
+nesting (it crashed the process at 256 levels on an 8 MB stack), and its own limit is about
+1,024 levels after <use> is expanded: in the child it renders on a thread whose stack holds
+twice that.
 
 Text is drawn only with fonts resvg is given, and it is given none (reading the system's would be
 reading the filesystem for an SVG): <text> draws nothing. Documented in docs/configuration.md.
@@ -32,9 +35,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import faulthandler
 import math
+import os
 import re
+import resource
+import select
+import signal
 import threading
+import time
+import warnings
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -78,7 +88,12 @@ _ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?svg[\s/>]")
 _RASTERS = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 # The render thread's stack: resvg's ~1,024 levels at ~32 KB each, twice (an SVG <image> inside).
 _STACK_BYTES = 256 * 1024 * 1024
-_STACK_LOCK = threading.Lock()
+# The render's child process: CPU (the slowest real file here renders in 0.2 s), the wall clock
+# for a child that waits instead of spinning, and the address space beyond the estimate (the
+# thread's stack, malloc's arenas for it, resvg's own code).
+RENDER_CPU_S = 5
+RENDER_WALL_S = 60.0
+_CHILD_SLACK_BYTES = 512 * 1024 * 1024
 # Memory beside the Pillow side's (budget.estimate_peak of the RGBA render): resvg's pixmap and
 # the un-premultiplied copy it encodes as PNG, and the PNG; the parsed trees per byte of rewritten
 # text; an embedded raster decoded to RGBA (and premultiplied); fixed state. Measured by
@@ -88,6 +103,8 @@ _TREE_BYTES_PER_TEXT_BYTE = 12.0
 _EMBEDDED_BYTES_PER_PIXEL = 8.0
 _RENDER_FIXED_BYTES = 16 * 1024 * 1024
 _STACK_BYTES_PER_LEVEL = 40 * 1024
+# resvg keeps each filter primitive's result, at up to the canvas' size, RGBA, and a working copy.
+_FILTER_BYTES_PER_PIXEL = 8.0
 
 
 def looks_like_svg(data: bytes) -> bool:
@@ -205,8 +222,9 @@ def load(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget = Bu
     check_shape(size)
     if size[0] * size[1] > max_pixels:
         raise ImageTooLarge(f"rendering {size[0]}x{size[1]} is over the limit of {max_pixels:,} pixels")
-    check_memory(estimate_svg_peak(size, len(document.text), counts, boxes), budget, held=len(data))
-    png = _render(_sized(document, size))
+    estimate = estimate_svg_peak(size, len(document.text), counts, boxes)
+    check_memory(estimate, budget, held=len(data))
+    png = _render(_sized(document, size), estimate)
     image = Image.open(BytesIO(png), formats=["PNG"])
     image.load()
     rendered = image if image.mode == "RGBA" else image.convert("RGBA")
@@ -223,6 +241,7 @@ def estimate_svg_peak(size: tuple[int, int], text_bytes: int, counts: _Counts, b
         + _TREE_BYTES_PER_TEXT_BYTE * text_bytes
         + _EMBEDDED_BYTES_PER_PIXEL * counts.embedded_pixels
         + _STACK_BYTES_PER_LEVEL * levels
+        + _FILTER_BYTES_PER_PIXEL * counts.primitives * pixels
         + _RENDER_FIXED_BYTES
     )
 
@@ -400,34 +419,104 @@ def _sized(document: _Document, size: tuple[int, int] | None) -> str:
     return f'<svg xmlns="{SVG_NS}" xmlns:xlink="{XLINK_NS}"{attributes}>' + document.text
 
 
-def _render(text: str) -> bytes:
-    """resvg's PNG of the document, rendered on a thread with a stack deep enough for its
-    recursion (the module's docstring). Its complaints about the document are NotAnImage; its
-    element limit is ImageTooLarge."""
-    import resvg_py
+def _render(text: str, memory: int) -> bytes:
+    """resvg's PNG of the document, rendered in a child process (forked: nothing to start) that
+    the kernel stops past RENDER_CPU_S of CPU or memory more than the estimate allows: how long a
+    drawing takes to render cannot be told from its text (99 blurs on 500 elements ran for
+    minutes), and resvg cannot be interrupted from Python. Its complaints about the document
+    are NotAnImage; its element limit, CPU and memory are ImageTooLarge."""
+    import resvg_py  # in the parent: the child must not import (or read anything) itself
 
-    outcome: dict[str, Any] = {}
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():  # fork() in a process with threads (the tests' moto server)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child, measured by what the parent receives
+        os.close(read_end)
+        _child(resvg_py, text, memory, write_end)
+    os.close(write_end)
+    reply = _read_all(read_end, pid)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status) or not reply:
+        raise _killed(os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0)
+    kind, _, payload = reply.partition(b"\0")
+    if kind == b"png":
+        return payload
+    message = payload.decode(errors="replace")
+    if kind == b"bug":
+        raise RuntimeError(f"the SVG render's child process failed: {message}")
+    if kind == b"limit":
+        raise ImageTooLarge(f"resvg: {message}")
+    raise NotAnImage(f"resvg could not render the SVG: {message}")
+
+
+def _child(resvg_py: Any, text: str, memory: int, write_end: int) -> None:
+    """Render, send the outcome, and exit without running anything of the parent's."""
+    try:
+        faulthandler.disable()  # a crash or an abort is the parent's to report, once
+        resource.setrlimit(resource.RLIMIT_CPU, (RENDER_CPU_S, RENDER_CPU_S + 1))
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        wanted = _address_space() + memory + _CHILD_SLACK_BYTES
+        limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+        outcome = _on_deep_stack(resvg_py, text)
+    except BaseException as error:  # noqa: BLE001 - told to the parent, which raises it as a bug
+        outcome = b"bug\0" + f"{type(error).__name__}: {error}".encode()
+    try:
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(outcome)
+    finally:
+        os._exit(0)
+
+
+def _on_deep_stack(resvg_py: Any, text: str) -> bytes:
+    """The render on a thread whose stack holds resvg's recursion (the module's docstring)."""
+    outcome: list[bytes] = []
 
     def work() -> None:
         try:
-            outcome["png"] = resvg_py.svg_to_bytes(svg_string=text, skip_system_fonts=True, dpi=96.0)
+            outcome.append(b"png\0" + resvg_py.svg_to_bytes(svg_string=text, skip_system_fonts=True, dpi=96.0))
+        except ValueError as error:
+            kind = b"limit" if "limit" in str(error) else b"error"
+            outcome.append(kind + b"\0" + str(error).encode())
         except BaseException as error:  # noqa: BLE001 - a Rust panic arrives as a BaseException
-            outcome["error"] = error
+            outcome.append(b"error\0" + f"{type(error).__name__}: {error}".encode())
 
-    with _STACK_LOCK:
-        previous = threading.stack_size(_STACK_BYTES)
-        try:
-            thread = threading.Thread(target=work, name="svg-render")
-            thread.start()
-        finally:
-            threading.stack_size(previous)
+    threading.stack_size(_STACK_BYTES)  # the child's own setting: it exits after this one thread
+    thread = threading.Thread(target=work, name="svg-render")
+    thread.start()
     thread.join()
-    error = outcome.get("error")
-    if error is None:
-        return outcome["png"]
-    if isinstance(error, ValueError) and "limit" in str(error):
-        raise ImageTooLarge(f"resvg: {error}") from error
-    if isinstance(error, ValueError) or type(error).__name__ == "PanicException":
-        raise NotAnImage(f"resvg could not render the SVG: {error}") from error
-    raise error
+    return outcome[0]
 
+
+def _read_all(read_end: int, pid: int) -> bytes:
+    """The child's reply; the child killed if it is still silent after RENDER_WALL_S."""
+    chunks = []
+    deadline = time.monotonic() + RENDER_WALL_S
+    with os.fdopen(read_end, "rb", buffering=0) as pipe:
+        while True:
+            ready, _, _ = select.select([pipe], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                os.kill(pid, signal.SIGKILL)
+                return b""
+            chunk = pipe.read(1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+
+def _killed(signal_number: int) -> Exception:
+    if signal_number in (signal.SIGXCPU, signal.SIGKILL):
+        return ImageTooLarge(f"an SVG that takes more than {RENDER_CPU_S} s of CPU to render")
+    if signal_number == signal.SIGABRT or signal_number == 0:
+        return ImageTooLarge("an SVG whose render ran out of the memory allowed")
+    return NotAnImage(f"an SVG that crashed the renderer (signal {signal_number})")
+
+
+def _address_space() -> int:
+    """This process's virtual size: the child starts as a copy, and its limit is added to it."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0

@@ -276,6 +276,25 @@ def test_nesting_deeper_than_an_8_mb_stack_holds_renders_on_its_own_thread() -> 
     assert image.getpixel((10, 10)) == (0, 0, 0, 255)
 
 
+def test_a_render_past_its_cpu_limit_is_stopped_and_too_large() -> None:
+    """99 blurs on each of 50 overlapping squares: minutes of CPU, stopped by the kernel at
+    svg.RENDER_CPU_S in the render's child process."""
+    blurs = '<feGaussianBlur stdDeviation="5"/>' * 99
+    rects = "".join(f'<rect x="{n}" y="{n}" width="90" height="90" filter="url(#f)"/>' for n in range(50))
+    with pytest.raises(ImageTooLarge, match="of CPU to render"):
+        render(document(f'<filter id="f">{blurs}</filter>{rects}'), Box(256, 256))
+
+
+def test_a_render_past_its_memory_limit_is_stopped_and_too_large() -> None:
+    """The same blurs over a region of 10^8 user units: resvg's buffers outgrow the child's
+    address space before its CPU runs out."""
+    blurs = '<feGaussianBlur stdDeviation="50 0.01"/>' * 99
+    region = 'filterUnits="userSpaceOnUse" x="-100000" y="-100000" width="1e8" height="1e8"'
+    rects = "".join(f'<rect x="{n % 50}" y="{n // 50}" width="9" height="9" filter="url(#f)"/>' for n in range(500))
+    with pytest.raises(ImageTooLarge, match="memory allowed|of CPU to render"):
+        render(document(f'<filter id="f" {region}>{blurs}</filter>{rects}'), Box(256, 256))
+
+
 def test_the_budget_refuses_a_render_it_cannot_hold() -> None:
     with pytest.raises(ImageTooLarge, match="over the budget"):
         make_renditions(document(""), [Box(4000, 4000)], 50_000_000, budget=Budget(50 * 1024 * 1024),
