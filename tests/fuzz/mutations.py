@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from random import Random
 
-from tests.fuzz.seeds import AVIF, GIF, HEIF, JPEG, PNG, TIFF, WEBP, Seed
+from tests.fuzz.seeds import AVIF, GIF, HEIF, JPEG, PNG, SVG, TIFF, WEBP, Seed
 
 Mutated = tuple[bytes, str]
 
@@ -41,6 +41,7 @@ _MARKERS = {
     TIFF: [b"II*\0\x08\0\0\0", b"\xff\xff"],
     AVIF: [b"\0\0\0\x01mdat\xff\xff\xff\xff\xff\xff\xff\xff", b"\0\0\0\x08meta"],
     HEIF: [b"\0\0\0\x01mdat\xff\xff\xff\xff\xff\xff\xff\xff", b"\0\0\0\x08meta"],
+    SVG: [b"<svg>", b"<!-- ", b"<![CDATA[", b"&lol;"],
 }
 
 
