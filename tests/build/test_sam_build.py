@@ -108,6 +108,7 @@ def test_runtime_dependencies_are_there(function_dir: Path) -> None:
     assert (function_dir / "PIL").is_dir()
     assert (function_dir / "pi_heif").is_dir()
     assert (function_dir / "pyvips").is_dir() and list(function_dir.glob("_libvips*.so"))
+    assert list((function_dir / "resvg_py").glob("resvg_py*.so"))
 
 
 def test_pyvips_is_pure_and_takes_its_binding_from_pyvips_binary(function_dir: Path) -> None:
