@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import gzip
 import re
+from collections.abc import Callable
 from random import Random
 
 from local_run.inputs.samples import encode
@@ -26,7 +27,7 @@ def is_svg(seed: Seed) -> bool:
     return seed.format == SVG
 
 
-def _edit(data: bytes, change) -> bytes:
+def _edit(data: bytes, change: Callable[[bytes], bytes]) -> bytes:
     """change(text) on the document, inside its gzip if it is an .svgz."""
     if data.startswith(b"\x1f\x8b"):
         return gzip.compress(change(gzip.decompress(data)), mtime=0)
@@ -34,9 +35,14 @@ def _edit(data: bytes, change) -> bytes:
 
 
 def _inside_root(data: bytes, before: bytes, after: bytes = b"") -> bytes:
-    """before right after the root's start tag, after right before its end tag."""
-    return _edit(data, lambda text: _ROOT.sub(lambda m: m.group(0) + before, text, count=1).replace(
-        b"</svg>", after + b"</svg>", 1) if after else _ROOT.sub(lambda m: m.group(0) + before, text, count=1))
+    """before right after the root's start tag, after right before its (last) end tag."""
+
+    def change(text: bytes) -> bytes:
+        opened = _ROOT.sub(lambda match: match.group(0) + before, text, count=1)
+        head, end, tail = opened.rpartition(b"</svg>")
+        return head + after + end + tail
+
+    return _edit(data, change)
 
 
 def root_size(data: bytes, seed: Seed, rng: Random) -> Mutated:

@@ -31,8 +31,8 @@ def document(body: str, root: str = 'width="100" height="100"', head: str = "") 
     return f"{head}<svg {NS} {root}>{body}</svg>".encode()
 
 
-def render(data: bytes, box: Box = Box(100, 100), **options) -> Image.Image:
-    rendered = make_renditions(data, [box], 50_000_000, source_formats=WITH_SVG, **options)
+def render(data: bytes, box: Box | None = None, **options) -> Image.Image:
+    rendered = make_renditions(data, [box or Box(100, 100)], 50_000_000, source_formats=WITH_SVG, **options)
     return Image.open(BytesIO(rendered.thumbnails[0].data)).convert("RGBA")
 
 
@@ -174,14 +174,14 @@ def test_the_binding_alone_would_read_a_file_an_svg_names(red_png: Path) -> None
         '<image width="100" height="100" href="file://{path}"/>',
         '<image width="100" height="100" href="{name}"/>',  # relative to the working directory
         '<image width="100" height="100" href="http://127.0.0.1:9/{name}"/>',
-        '<filter id="f" x="0" y="0" width="1" height="1"><feImage href="{path}"/></filter>'
-        '<rect width="100" height="100" filter="url(#f)"/>',
+        ('<filter id="f" x="0" y="0" width="1" height="1"><feImage href="{path}"/></filter>'
+         '<rect width="100" height="100" filter="url(#f)"/>'),
         '<image width="100" height="100" href="data:image/svg+xml;base64,{nested}"/>',
         '<style>@import url("{css}");</style><rect width="100" height="100" fill="blue"/>',
         '<use href="{directory}/other.svg#a"/><rect width="100" height="100" fill="blue"/>',
         '<script>document.documentElement.innerHTML = ""</script><rect width="100" height="100" fill="blue"/>',
-        '<foreignObject width="100" height="100"><div xmlns="http://www.w3.org/1999/xhtml" '
-        'style="background: red; width: 100px; height: 100px">x</div></foreignObject>',
+        ('<foreignObject width="100" height="100"><div xmlns="http://www.w3.org/1999/xhtml" '
+         'style="background: red; width: 100px; height: 100px">x</div></foreignObject>'),
     ],
     ids=["href", "xlink-href", "file-url", "relative", "http", "feImage", "svg-image-naming-the-file",
          "css-import", "external-use", "script", "foreignObject"],
