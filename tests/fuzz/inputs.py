@@ -101,11 +101,11 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("large-ispe-10-bit-alpha-at-512-mb", mid_ispe, ten_bit_alpha, INPUTS_PER_CLASS // 4, memory_mb=512),
     Mutation("svg-root-size", svg_edits.root_size, svg_edits.is_svg, INPUTS_PER_CLASS // 4),
     Mutation("svg-deep-nesting", svg_edits.deep_nesting, svg_edits.is_svg, INPUTS_PER_CLASS // 8),
-    Mutation("svg-use-chain", svg_edits.use_chain, svg_edits.is_svg, INPUTS_PER_CLASS // 8),
+    Mutation("svg-use-chain", svg_edits.use_chain, svg_edits.is_svg, INPUTS_PER_CLASS // 16),
     # Most of these end at the render's 5 s CPU limit (svg.py): few, to keep the run short.
     Mutation("svg-giant-filter", svg_edits.giant_filter, svg_edits.is_svg, INPUTS_PER_CLASS // 40),
     Mutation("svg-entities", svg_edits.entities, svg_edits.is_svg, INPUTS_PER_CLASS // 8),
-    Mutation("svg-embedded-image", svg_edits.embedded_image, svg_edits.is_svg, INPUTS_PER_CLASS // 8),
+    Mutation("svg-embedded-image", svg_edits.embedded_image, svg_edits.is_svg, INPUTS_PER_CLASS // 16),
 )
 SEED_CLASS = Mutation("seed", mutations.unchanged, _any, 1)
 MUTATION_BY_NAME = {m.name: m for m in (SEED_CLASS, *MUTATIONS)}
