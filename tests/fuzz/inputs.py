@@ -7,7 +7,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tests.fuzz import gif_frames, metadata, mutations, pdf_edits, structure, tiff_tags
+from tests.fuzz import gif_frames, metadata, mutations, pdf_edits, structure, svg_edits, tiff_tags
 from tests.fuzz.container_edits import large_ispe, length_field, mid_ispe, size_field, ten_bit_alpha, walkable
 from tests.fuzz.limits import INPUTS_PER_CLASS, MASTER_SEED, MEMORY_MB
 from tests.fuzz.seeds import JPEG, PDF, PNG, SEED_BY_NAME, SEEDS, SIXTEEN_BIT_MODES, TIFF, Seed, seed_bytes
@@ -110,6 +110,13 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("pdf-deep-nesting", pdf_edits.deep_nesting, _pdf, INPUTS_PER_CLASS // 4),
     Mutation("pdf-image-size", pdf_edits.image_size, pdf_edits.has_image, INPUTS_PER_CLASS // 4),
     Mutation("pdf-image-size-at-512-mb", pdf_edits.image_size, pdf_edits.has_image, INPUTS_PER_CLASS // 8, memory_mb=512),
+    Mutation("svg-root-size", svg_edits.root_size, svg_edits.is_svg, INPUTS_PER_CLASS // 4),
+    Mutation("svg-deep-nesting", svg_edits.deep_nesting, svg_edits.is_svg, INPUTS_PER_CLASS // 8),
+    Mutation("svg-use-chain", svg_edits.use_chain, svg_edits.is_svg, INPUTS_PER_CLASS // 16),
+    # Most of these end at the render's 5 s CPU limit (svg.py): few, to keep the run short.
+    Mutation("svg-giant-filter", svg_edits.giant_filter, svg_edits.is_svg, INPUTS_PER_CLASS // 40),
+    Mutation("svg-entities", svg_edits.entities, svg_edits.is_svg, INPUTS_PER_CLASS // 8),
+    Mutation("svg-embedded-image", svg_edits.embedded_image, svg_edits.is_svg, INPUTS_PER_CLASS // 16),
 )
 SEED_CLASS = Mutation("seed", mutations.unchanged, _any, 1)
 MUTATION_BY_NAME = {m.name: m for m in (SEED_CLASS, *MUTATIONS)}

@@ -11,6 +11,8 @@ an input is the same bytes in every process and on every run.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import random
 import zlib
 from collections.abc import Callable
@@ -33,7 +35,7 @@ from local_run.inputs.samples import (
 )
 from PIL import Image
 
-from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, TIFF, WEBP
+from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, SVG, TIFF, WEBP
 from tests.fuzz import pdf_edits
 
 RGB_MODES = frozenset({"RGB", "RGBA", "P", "RGB;16", "RGBA;16"})
@@ -144,6 +146,25 @@ def heif_deep_bytes(image: Image.Image, bits: int, chroma: str = "444") -> bytes
     return buffer.getvalue()
 
 
+_XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<!-- drawn in code -->\n'
+
+
+def svg_drawing(root: str = 'width="120mm" height="80mm" viewBox="0 0 120 80"', head: str = "") -> str:
+    """A small SVG using what renderers spend on: a gradient, a transformed path, a blur, a
+    clip path, <use>, an embedded PNG and text."""
+    png = base64.b64encode(encode(photo((32, 24), 71), "PNG")).decode()
+    return (
+        f'{head}<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" {root}>'
+        '<defs><linearGradient id="g"><stop offset="0" stop-color="#c33"/><stop offset="1" stop-color="#33c" '
+        'stop-opacity="0.4"/></linearGradient><filter id="b"><feGaussianBlur stdDeviation="2"/></filter>'
+        '<clipPath id="c"><circle cx="60" cy="40" r="35"/></clipPath><path id="p" d="M0 0 L20 5 L5 20 Z"/></defs>'
+        '<rect x="5" y="5" width="110" height="70" rx="8" fill="url(#g)" clip-path="url(#c)"/>'
+        '<use xlink:href="#p" transform="translate(70 10) rotate(30)" fill="green" filter="url(#b)"/>'
+        f'<image x="10" y="50" width="32" height="24" href="data:image/png;base64,{png}"/>'
+        '<text x="60" y="75" font-size="8">text</text></svg>'
+    )
+
+
 def _frames(size: tuple[int, int], count: int, seed: int) -> list[Image.Image]:
     return [photo(size, seed + n) for n in range(count)]
 
@@ -211,6 +232,9 @@ SEEDS: tuple[Seed, ...] = (
     Seed("pdf-text", PDF, "RGB", pdf_edits.text_page),
     Seed("pdf-image", PDF, "RGB", lambda: pdf_edits.image_page(photo((200, 150), 71))),
     Seed("pdf-rotated-forms", PDF, "RGB", lambda: pdf_edits.rotated_form_page(photo((160, 120), 72))),
+    Seed("svg-drawing", SVG, "RGBA", lambda: svg_drawing().encode()),
+    Seed("svg-icon-viewbox", SVG, "RGBA", lambda: svg_drawing(root='viewBox="0 0 120 80"').encode()),
+    Seed("svgz-drawing", SVG, "RGBA", lambda: gzip.compress(svg_drawing(head=_XML_HEAD).encode(), mtime=0)),
     Seed("hostile-tall-palette-png", PNG, "P", tall_palette_png, expect="ImageTooLarge"),
     Seed("hostile-wide-rgb16-png", PNG, "RGB;16", wide_rgb16_png, expect="ImageTooLarge"),
     Seed("hostile-scan-bomb-jpeg", JPEG, "RGB", scan_bomb_jpeg, expect="ImageTooLarge"),

@@ -24,6 +24,7 @@ JPEG, PNG, WEBP, AVIF, GIF, TIFF, HEIF = "JPEG", "PNG", "WEBP", "AVIF", "GIF", "
 PDF = "PDF"  # rendered by PDFium, not Pillow (readers/pdf.py)
 # The sources that may hold frames to keep (THUMBNAIL_ANIMATED): every other is one picture.
 ANIMATED_FORMATS = frozenset({GIF, WEBP})
+SVG = "SVG"  # not Pillow's: rendered by readers/svg.py
 # Pillow calls a JPEG with a second picture (a phone's depth map or stereo pair) MPO; it is a JPEG.
 JPEG_FAMILY = frozenset({JPEG, "MPO"})
 
@@ -44,6 +45,7 @@ SOURCES = MappingProxyType({
     "heif": SourceFormat(HEIF, "heif", (".heic", ".heif")),
     "avif": SourceFormat(AVIF, "avif", (".avif",)),
     "pdf": SourceFormat(PDF, "pdf", (".pdf",)),
+    "svg": SourceFormat(SVG, "svg", (".svg", ".svgz")),
 })  # fmt: skip
 
 
@@ -97,13 +99,15 @@ def source_output(source_format: str, alpha: bool, animated: bool) -> str:
     """What THUMBNAIL_FORMAT=source means for each source: its own format where browsers show
     it; an animated GIF stays GIF (when animation is kept), a still one becomes PNG; TIFF and
     HEIF, which browsers do not show, become JPEG, or PNG when they have alpha; a PDF page is
-    rendered onto white, as paper, so it is JPEG."""
+    rendered onto white, as paper, so it is JPEG; an SVG (rendered with transparency) becomes PNG."""
     if source_format in JPEG_FAMILY or source_format == PDF:
         return JPEG
     if source_format in (PNG, WEBP, AVIF):
         return source_format
     if source_format == GIF:
         return GIF if animated else PNG
+    if source_format == SVG:
+        return PNG
     return PNG if alpha else JPEG
 
 

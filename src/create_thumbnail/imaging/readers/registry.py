@@ -9,9 +9,16 @@ from types import MappingProxyType
 
 from create_thumbnail.config import Box
 from create_thumbnail.imaging.budget import Budget
-from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, TIFF, WEBP
+from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, SVG, TIFF, WEBP
 from create_thumbnail.imaging.readers import Loaded, Reader, heif, jpeg, pdf, pillow, png
 from create_thumbnail.imaging.readers.sniff import sniff_format
+
+def _svg(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget) -> Loaded:
+    """readers/svg.py brings the XML parser and the fork's machinery: imported with the first SVG."""
+    from create_thumbnail.imaging.readers import svg
+
+    return svg.load(data, boxes, max_pixels, budget)
+
 
 READERS: Mapping[str, Reader] = MappingProxyType({
     JPEG: jpeg.load,
@@ -22,6 +29,7 @@ READERS: Mapping[str, Reader] = MappingProxyType({
     AVIF: pillow.load,
     HEIF: heif.load,
     PDF: pdf.load,  # the first page, rendered by PDFium (imported on the first PDF)
+    SVG: _svg,  # rendered by resvg in a child process
 })  # fmt: skip
 
 

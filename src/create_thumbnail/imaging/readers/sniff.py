@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from create_thumbnail.errors import NotAnImage
-from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, TIFF, WEBP
+from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, SVG, TIFF, WEBP
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 _AVIF_BRANDS = {b"avif", b"avis"}
@@ -25,6 +25,10 @@ def sniff_format(data: bytes) -> str:
         return _iso_media_format(data)
     if data.startswith(b"%PDF-"):  # at the very start: bytes before the header are not taken
         return PDF
+    from create_thumbnail.imaging.readers.svg import looks_like_svg  # XML text: after every binary magic
+
+    if looks_like_svg(data):
+        return SVG
     raise NotAnImage(f"not an image format we read: the data starts with {data[:8]!r}")
 
 
