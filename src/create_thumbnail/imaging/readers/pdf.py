@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
-from create_thumbnail.imaging import allocator
-from create_thumbnail.imaging.budget import MAX_SIDE, Budget, Header, check_memory, check_shape, estimate_peak
 from create_thumbnail.config import COVER, Box
 from create_thumbnail.errors import EncryptedDocument, ImageTooLarge, NotAnImage
+from create_thumbnail.imaging.budget import MAX_SIDE, Budget, Header, check_shape, estimate_peak
+from create_thumbnail.imaging.readers.checks import admit
 
 if TYPE_CHECKING:
     from create_thumbnail.imaging.readers import Loaded
@@ -91,7 +91,7 @@ def load(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget) -> 
         check_shape(rendered)
         with _reading(pdfium):
             images = _image_sizes(page, pdfium)
-        _admit(estimate_render(rendered, boxes, images), budget, held=len(data))
+        admit(estimate_render(rendered, boxes, images), budget, held=len(data))
         image = _render(page, scale, pdfium)
     finally:
         document.close()  # pages, bitmaps and the parsed objects go with it
@@ -145,14 +145,6 @@ def estimate_render(rendered: tuple[int, int], boxes: Sequence[Box], images: Seq
     )
     header = Header("RGB", 0, _RENDER_BYTES_PER_PIXEL, decoder_fixed_bytes=_PDFIUM_FIXED_BYTES + held)
     return estimate_peak(header, rendered, boxes, transposes=False)
-
-
-def _admit(estimate: int, budget: Budget, held: int) -> None:
-    """As imaging does for every format: refused over the budget, the allocator's kept pages
-    handed back first when it comes near."""
-    left = check_memory(estimate, budget, held)
-    if left is not None and left < allocator.TRIM_THRESHOLD:
-        allocator.release_freed_memory()
 
 
 def _pdfium() -> Any:
