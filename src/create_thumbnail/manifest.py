@@ -132,8 +132,3 @@ def read_manifest(body: bytes) -> Contents:
         return Contents((), None, None)
     base_url = document.get("base_url")
     return Contents(listed, base_url if isinstance(base_url, str) else None, document)
-
-
-def listed_renditions(body: bytes) -> tuple[Listed, ...]:
-    """The renditions a manifest lists, whether or not it has urls; nothing if it does not parse."""
-    return read_manifest(body).listed

@@ -17,7 +17,7 @@ from local_run.inputs.grid import source_bytes
 from local_run.inputs.s3_events import load_event, put_event
 
 from create_thumbnail.config import Box, Encoding, Settings
-from create_thumbnail.manifest import delivery_url, listed_renditions, read_manifest, with_base_url
+from create_thumbnail.manifest import delivery_url, read_manifest, with_base_url
 from create_thumbnail.pipeline import handle_event
 from tests.unit.test_pipeline import RESIZED, SOURCE
 
@@ -157,12 +157,12 @@ def test_with_a_delivery_base_url_every_rendition_has_its_url_and_old_manifests_
         "48x48-cover/p/Été #1+2.jpg": f"{CDN}/thumbs/48x48-cover/p/%C3%89t%C3%A9%20%231%2B2.jpg",
     }  # fmt: skip
     assert "url" not in manifest["placeholder"]  # placeholders are data, not objects
-    listed = listed_renditions(body)
+    listed = read_manifest(body).listed
     assert [item.key for item in listed] == [r["key"] for r in manifest["renditions"]]
     # A manifest from before urls and base_url existed reads the same, with no base URL.
     renditions = [{k: v for k, v in r.items() if k != "url"} for r in manifest["renditions"]]
     older = json.dumps({k: v for k, v in manifest.items() if k != "base_url"} | {"renditions": renditions}).encode()
-    assert listed_renditions(older) == listed
+    assert read_manifest(older).listed == listed
     assert read_manifest(older).base_url is None
     assert read_manifest(b"{not json").listed == () and read_manifest(b"{not json").document is None
 
