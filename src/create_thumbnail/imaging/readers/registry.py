@@ -13,6 +13,7 @@ from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, SV
 from create_thumbnail.imaging.readers import Loaded, Reader, heif, jpeg, pdf, pillow, png
 from create_thumbnail.imaging.readers.sniff import sniff_format
 
+
 def _svg(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget) -> Loaded:
     """readers/svg.py brings the XML parser and the fork's machinery: imported with the first SVG."""
     from create_thumbnail.imaging.readers import svg
