@@ -4,9 +4,9 @@ Every default lives here; template.yaml sets the rest. A bad value raises Config
 variable, so the first invocation of a misconfigured deployment fails loudly instead of writing
 thumbnails somewhere unexpected.
 
-What a key's thumbnails look like (boxes, formats, gravity) is a Rule: the plain settings are
-the default rule, and THUMBNAIL_RULES may give key prefixes rules of their own, the longest
-matching prefix winning.
+What a key's thumbnails look like (boxes, formats, gravity, a PDF's page) is a Rule: the plain
+settings are the default rule, and THUMBNAIL_RULES may give key prefixes rules of their own, the
+longest matching prefix winning.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ AVIF_QUALITY = "AVIF_QUALITY"
 PNG_COMPRESS_LEVEL = "PNG_COMPRESS_LEVEL"
 THUMBNAIL_BACKGROUND = "THUMBNAIL_BACKGROUND"
 THUMBNAIL_GRAVITY = "THUMBNAIL_GRAVITY"
+PDF_PAGE = "PDF_PAGE"
 SOURCE_FORMATS = "SOURCE_FORMATS"
 THUMBNAIL_ANIMATED = "THUMBNAIL_ANIMATED"
 MAX_FRAMES = "MAX_FRAMES"
@@ -83,6 +84,9 @@ DEFAULT_MEMORY_MB = 1024
 DEFAULT_MAX_FRAMES = 100
 MAX_FRAMES_LIMIT = 10_000
 MAX_BOX_SIDE = 4096
+# PDF's implementation limit on indirect objects (ISO 32000-1, Annex C: 8,388,607), each page
+# one of them: no document has a page past it, so a larger PDF_PAGE is a typing error.
+MAX_PDF_PAGE = 8_388_607
 # Cache-Control of what the function writes. A re-upload rewrites a thumbnail under the same key
 # and a delete removes it, so a browser or CDN must not keep showing the old one for long: after
 # 5 minutes it revalidates with the ETag (a 304, no body). Raise it when sources are never
@@ -177,6 +181,15 @@ class Encoding:
 
 
 @dataclass(frozen=True, slots=True)
+class Reading:
+    """What a reader is asked beyond the boxes and the limits: which page of a document becomes
+    the thumbnail, counted from 1 as people count pages. Only a reader with such a choice is
+    handed it (readers/registry.py); a JPEG's reader never sees it."""
+
+    page: int = 1  # a PDF with fewer pages gives its last one, with a warning (readers/pdf.py)
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     """What the thumbnails of a key look like. Its digest is recorded on every thumbnail, so a
     re-delivered event after a rule change makes them again, and backfill --stale finds them."""
@@ -185,6 +198,7 @@ class Rule:
     encoding: Encoding = Encoding()
     gravity: str = "attention"
     prefix: str | None = None  # None: the plain settings
+    reading: Reading = Reading()
 
     @property
     def digest(self) -> str:
@@ -196,10 +210,17 @@ class Rule:
         that does not change them (a timeout, a switch for logs) leaves every digest alone.
         Written as the first digest wrote them, a repr of the dataclasses, so the thumbnails it
         recorded are not taken for stale; a new setting that changes the bytes goes in
-        _DESCRIBED_ENCODING, and changes every digest, as it should."""
+        _DESCRIBED_ENCODING, and changes every digest, as it should. Reading came later: its
+        fields are written only where they differ from the default, so the digests recorded
+        before it (every PDF rendered from its first page) stay as they were."""
         boxes = [f"Box(width={box.width!r}, height={box.height!r}, fit={box.fit!r})" for box in self.sizes]
         encoding = ", ".join(f"{name}={getattr(self.encoding, name)!r}" for name in _DESCRIBED_ENCODING)
-        return _tuple_text([_tuple_text(boxes), f"Encoding({encoding})", repr(self.gravity)])
+        parts = [_tuple_text(boxes), f"Encoding({encoding})", repr(self.gravity)]
+        reading = [f"{name}={getattr(self.reading, name)!r}" for name in _DESCRIBED_READING
+                   if getattr(self.reading, name) != getattr(Reading(), name)]  # fmt: skip
+        if reading:
+            parts.append(f"Reading({', '.join(reading)})")
+        return _tuple_text(parts)
 
 
 # The Encoding fields that change a thumbnail's bytes, in the order the digest has always had.
@@ -207,6 +228,8 @@ _DESCRIBED_ENCODING = (
     "formats", "jpeg_quality", "webp_quality", "avif_quality", "png_compress_level",
     "background", "animated", "max_frames",
 )  # fmt: skip
+# The Reading fields that change a thumbnail's bytes: described only where not the default.
+_DESCRIBED_READING = ("page",)
 
 
 def _tuple_text(items: list[str]) -> str:
@@ -224,6 +247,7 @@ class Settings:
     encoding: Encoding = Encoding()
     memory_mb: int = DEFAULT_MEMORY_MB
     gravity: str = "attention"
+    reading: Reading = Reading()
     source_formats: tuple[str, ...] = DEFAULT_SOURCE_FORMATS
     rules: tuple[Rule, ...] = field(default=())  # longest prefix first
     manifest: bool = True  # manifests/<key>.json beside the thumbnails
@@ -255,6 +279,7 @@ class Settings:
                 FUNCTION_MEMORY_SIZE, env.get(FUNCTION_MEMORY_SIZE), MIN_MEMORY_MB, MAX_MEMORY_MB, DEFAULT_MEMORY_MB
             ),
             gravity=parse_gravity(THUMBNAIL_GRAVITY, env.get(THUMBNAIL_GRAVITY), "attention"),
+            reading=Reading(page=parse_page(PDF_PAGE, env.get(PDF_PAGE), Reading().page)),
             source_formats=parse_list(SOURCE_FORMATS, env.get(SOURCE_FORMATS), ALL_SOURCE_FORMATS, DEFAULT_SOURCE_FORMATS),
             manifest=parse_bool(THUMBNAIL_MANIFEST, env.get(THUMBNAIL_MANIFEST), True),
             event_bus=parse_bus(EVENT_BUS_NAME, env.get(EVENT_BUS_NAME)),
@@ -272,7 +297,7 @@ class Settings:
 
     @property
     def default_rule(self) -> Rule:
-        return Rule(self.sizes, self.encoding, self.gravity)
+        return Rule(self.sizes, self.encoding, self.gravity, reading=self.reading)
 
     def rule_for(self, key: str) -> Rule:
         """The rule of the longest prefix key starts with, else the plain settings'."""
@@ -336,6 +361,12 @@ def parse_gravity(name: str, value: str | None, default: str) -> str:
     if value is not None and value.strip().lower() == "center":
         return "centre"
     return parse_choice(name, value, GRAVITIES, default)
+
+
+def parse_page(name: str, value: str | None, default: int) -> int:
+    """A page number as people count them: 1 is the first; 0 and below are refused rather than
+    read as an index from 0 or from the end."""
+    return parse_int_in(name, value, 1, MAX_PDF_PAGE, default)
 
 
 def parse_key_prefix(name: str, value: str | None) -> str:
@@ -469,12 +500,13 @@ def read_rules_text(value: str | None, task_root: str | None) -> str | None:
         raise ConfigError(f"{THUMBNAIL_RULES}: cannot read {str(path)!r}: {error.strerror}") from None
 
 
-_RULE_FIELDS = {"sizes", "formats", "gravity"}
+_RULE_FIELDS = {"sizes", "formats", "gravity", "page"}
 
 
 def parse_rules(name: str, text: str | None, default: Rule) -> tuple[Rule, ...]:
-    """{"avatars/": {"sizes": "64x64:cover", "formats": "webp,jpeg", "gravity": "attention"}}:
-    each field optional (the plain setting stands in), longest prefix first."""
+    """{"avatars/": {"sizes": "64x64:cover", "formats": "webp,jpeg", "gravity": "attention"},
+    "reports/": {"page": "2"}}: each field optional (the plain setting stands in), longest prefix
+    first."""
     if text is None:
         return ()
     try:
@@ -517,4 +549,5 @@ def _rule(name: str, prefix: str, fields: Any, default: Rule) -> Rule:
         encoding=replace(default.encoding, formats=parse_formats(f"{where}.formats", fields.get("formats"), default.encoding.formats)),
         gravity=parse_gravity(f"{where}.gravity", fields.get("gravity"), default.gravity),
         prefix=prefix,
+        reading=replace(default.reading, page=parse_page(f"{where}.page", fields.get("page"), default.reading.page)),
     )

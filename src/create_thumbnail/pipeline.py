@@ -232,6 +232,7 @@ def renderer(settings: Settings) -> Renderer:
             data, rule.sizes, settings.max_source_pixels, rule.encoding, warnings.append,
             Budget.for_memory(settings.memory_mb), gravity=rule.gravity,
             focal_point=_focal_point(focal_point, warnings), source_formats=settings.source_formats,
+            reading=rule.reading,
         )  # fmt: skip
         return rendered, warnings
 

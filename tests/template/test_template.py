@@ -30,7 +30,7 @@ from typing import Any
 import botocore.session
 import pytest
 
-from create_thumbnail.config import DEFAULT_THUMBNAIL_CACHE_CONTROL
+from create_thumbnail.config import DEFAULT_THUMBNAIL_CACHE_CONTROL, MAX_PDF_PAGE, Reading, Settings
 from tests.template.conftest import resolve_conditions, spelled
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -737,6 +737,20 @@ def test_thumbnail_cache_control_reaches_the_function_with_the_functions_own_def
     pattern = re.compile(parameter["AllowedPattern"])
     assert all(pattern.fullmatch(v) for v in ("", "no-cache", "public, max-age=31536000, immutable", "x" * 256))
     assert not any(pattern.fullmatch(v) for v in ("max-age=300\r\nX-Evil: 1", "max-âge=1", "\tno-cache", "x" * 257))
+
+
+def test_pdf_page_reaches_the_function_with_the_functions_own_default(sam_template: dict, cfn_template: dict) -> None:
+    parameter = sam_template["Parameters"]["PdfPage"]
+    assert parameter["Default"] == str(Reading().page) == "1"
+    variables = cfn_template["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert variables["PDF_PAGE"] == {"Ref": "PdfPage"}
+    pattern = re.compile(parameter["AllowedPattern"])
+    good, bad = ["1", "2", "40", str(MAX_PDF_PAGE)], ["", "0", "-1", "01", "two", "2.0", " 2", "1e3", "٢"]
+    assert all(pattern.fullmatch(value) for value in good)
+    assert not any(pattern.fullmatch(value) for value in bad)
+    # what the stack lets through, the function takes (up to PDF's own limit, which it names)
+    for value in good:
+        assert Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "PDF_PAGE": value}).reading.page == int(value)
 
 
 # --- sample events -----------------------------------------------------------------------------

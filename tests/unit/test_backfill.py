@@ -7,6 +7,7 @@ import io
 from dataclasses import replace
 from urllib.parse import unquote_plus
 
+from local_run.backfill.command import _function_settings
 from local_run.backfill.plan import batch_event, create_job_request, manifest_csv, plan
 
 from create_thumbnail.config import Box, Encoding, Settings
@@ -69,3 +70,10 @@ def test_local_batch_event_is_what_the_function_parses_back():
     parsed = parse_event(batch_event("src", keys, "job-1"))
     assert parsed.kind == "batch"
     assert [(item.bucket, item.key) for item in parsed.items if isinstance(item, Change)] == [("src", k) for k in keys]
+
+
+def test_a_local_backfill_takes_from_the_shell_every_setting_that_changes_a_digest():
+    """Else backfill --stale would judge thumbnails against another rule than the function's."""
+    shaping = {"THUMBNAIL_SIZES": "64x64", "THUMBNAIL_RULES": "{}", "PDF_PAGE": "2", "JPEG_QUALITY": "70",
+               "MAX_FRAMES": "20", "SOURCE_FORMATS": "jpeg,pdf"}  # fmt: skip
+    assert _function_settings({**shaping, "HOME": "/home/me", "AWS_REGION": "eu-west-1"}) == shaping

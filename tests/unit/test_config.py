@@ -10,8 +10,10 @@ from create_thumbnail.config import (
     DEFAULT_DEADLINE_MARGIN_MS,
     DEFAULT_MAX_SOURCE_BYTES,
     DEFAULT_MAX_SOURCE_PIXELS,
+    MAX_PDF_PAGE,
     Box,
     Encoding,
+    Reading,
     Rule,
     Settings,
 )
@@ -208,7 +210,7 @@ def test_rules_can_come_from_a_file_in_the_artifact(tmp_path):
     ("rules", "message"),
     [("{nope", "THUMBNAIL_RULES: not JSON"), ("[]", "expected an object of key prefix -> rule"),
      ('{"": {}}', "a rule's key prefix may not be empty"),
-     ('{"a/": {"size": "64x64"}}', "THUMBNAIL_RULES\\['a/'\\]: expected an object with only formats, gravity, sizes"),
+     ('{"a/": {"size": "64x64"}}', "THUMBNAIL_RULES\\['a/'\\]: expected an object with only formats, gravity, page, sizes"),
      ('{"a/": {"sizes": "64xx"}}', "THUMBNAIL_RULES\\['a/'\\].sizes: '64xx' is not WIDTHxHEIGHT"),
      ('{"a/": {"formats": "bmp"}}', "THUMBNAIL_RULES\\['a/'\\].formats: 'bmp' is not one of"),
      ('{"a/": {"sizes": 64}}', "every value is a string"), ("missing.json", "THUMBNAIL_RULES: cannot read"),
@@ -219,6 +221,37 @@ def test_rules_can_come_from_a_file_in_the_artifact(tmp_path):
 def test_a_bad_rule_names_the_variable_and_the_prefix(rules, message):
     with pytest.raises(ConfigError, match=message):
         Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "THUMBNAIL_RULES": rules, "LAMBDA_TASK_ROOT": "/nonexistent"})
+
+
+def test_a_pdfs_page_is_a_plain_setting_and_a_rule_field_counted_from_one():
+    plain = Settings.from_env({"DESTINATION_BUCKET": "ok-bucket"})
+    assert plain.default_rule.reading == Reading(page=1)
+    settings = Settings.from_env({
+        "DESTINATION_BUCKET": "ok-bucket", "PDF_PAGE": " 3 ",
+        "THUMBNAIL_RULES": json.dumps({"reports/": {"page": "2"}, "reports/covers/": {"page": "1"},
+                                       "scans/": {"sizes": "64x64"}, "blank/": {"page": " "}}),
+    })  # fmt: skip
+    assert settings.default_rule.reading.page == 3
+    assert settings.rule_for("reports/q1.pdf").reading.page == 2
+    assert settings.rule_for("reports/covers/q1.pdf").reading.page == 1
+    assert settings.rule_for("scans/a.pdf").reading.page == 3  # unset: the plain setting stands in
+    assert settings.rule_for("blank/a.pdf").reading.page == 3  # blank, as a blank variable
+    largest = Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "PDF_PAGE": "8_388_607"})
+    assert largest.default_rule.reading.page == MAX_PDF_PAGE == 8_388_607
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "2.0", "II", "٢", "8388608", "9" * 5000])
+def test_a_page_that_no_pdf_has_names_the_variable_or_the_rule(value):
+    with pytest.raises(ConfigError, match=r"^PDF_PAGE: .*(must be from 1 to 8388607|is not a whole number)"):
+        Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "PDF_PAGE": value})
+    rules = json.dumps({"reports/": {"page": value}})
+    with pytest.raises(ConfigError, match=r"^THUMBNAIL_RULES\['reports/'\]\.page: .*(must be from 1|is not a whole number)"):
+        Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "THUMBNAIL_RULES": rules})
+
+
+def test_a_page_given_as_a_json_number_is_refused_as_every_other_field_is():
+    with pytest.raises(ConfigError, match="every value is a string"):
+        Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "THUMBNAIL_RULES": '{"reports/": {"page": 2}}'})
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +281,18 @@ def test_todays_settings_keep_the_digest_their_thumbnails_record():
         gravity="centre", prefix="avatars/",
     )  # fmt: skip
     assert every_setting.digest == "e754b05c46a61dba"
+    # the first page, set as a plain setting or by a rule, is what they rendered
+    assert Rule((Box(256, 256),), reading=Reading(page=1)).digest == "66390dfab59e1379"
+    assert Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "PDF_PAGE": "1"}).default_rule.digest == "66390dfab59e1379"
+    ruled = Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "THUMBNAIL_RULES": '{"a/": {"page": "1"}}'})
+    assert ruled.rule_for("a/x.pdf").digest == "66390dfab59e1379"
+
+
+def test_another_page_changes_the_digest_and_each_page_its_own():
+    """Page 2 makes other bytes than page 1: its thumbnails must not pass for up to date."""
+    digests = {Rule((Box(256, 256),), reading=Reading(page=page)).digest for page in (1, 2, 3, MAX_PDF_PAGE)}
+    assert len(digests) == 4
+    assert "Reading(page=2)" in Rule((Box(256, 256),), reading=Reading(page=2)).description
 
 
 # ---- what serving the resized bucket needs: Cache-Control, the delivery base URL ------------------

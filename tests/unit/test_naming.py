@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from create_thumbnail.config import Box, Encoding, Rule
+from create_thumbnail.config import Box, Encoding, Reading, Rule
 from create_thumbnail.errors import DestinationKeyTooLong
 from create_thumbnail.imaging.formats import FORMATS
 from create_thumbnail.manifest import manifest_key
@@ -139,6 +139,7 @@ def test_rule_digest_changes_with_every_setting_that_changes_a_thumbnail():
         Rule(boxes, Encoding(background=(0, 0, 0))),
         Rule(boxes, Encoding(animated=True)),
         Rule(boxes, Encoding(max_frames=10)),
+        Rule(boxes, reading=Reading(page=2)),
     ]
     digests = [rule.digest for rule in variants]
     assert len(set(digests)) == len(variants)
@@ -149,6 +150,9 @@ def test_rule_digest_changes_with_every_setting_that_changes_a_thumbnail():
     leave_the_bytes_alone: set[str] = set()
     described = set(re.findall(r"(\w+)=", Rule(boxes).description))
     assert {f.name for f in fields(Encoding)} - leave_the_bytes_alone <= described
+    # Reading's fields are described where they differ from the default, every one of them
+    changed = Reading(**{f.name: 2 for f in fields(Reading)})
+    assert {f.name for f in fields(Reading)} <= set(re.findall(r"(\w+)=", Rule(boxes, reading=changed).description))
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """PDF sources: the render scale (pure), the reader on real files (tests/fixtures/pdf/README.md),
-the typed refusals, and PDFium kept out of the cold start."""
+the page a rule asks for, the typed refusals, and PDFium kept out of the cold start."""
 
 from __future__ import annotations
 
@@ -13,7 +13,16 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from create_thumbnail.imaging.budget import MAX_SIDE, Budget
-from create_thumbnail.config import ALL_SOURCE_FORMATS, COVER, DEFAULT_SOURCE_FORMATS, Box, Encoding, Rule
+from create_thumbnail.config import (
+    ALL_SOURCE_FORMATS,
+    COVER,
+    DEFAULT_SOURCE_FORMATS,
+    MAX_PDF_PAGE,
+    Box,
+    Encoding,
+    Reading,
+    Rule,
+)
 from create_thumbnail.errors import EncryptedDocument, ImageTooLarge, NotAnImage
 from create_thumbnail.imaging import make_renditions, make_thumbnails
 from create_thumbnail.imaging.formats import PDF, source_output
@@ -24,6 +33,7 @@ from create_thumbnail.imaging.readers.pdf import (
     MAX_PAGE_POINTS,
     check_page,
     estimate_render,
+    page_to_render,
     render_scale,
     rendered_size,
 )
@@ -104,7 +114,7 @@ def test_images_the_page_draws_are_budgeted_up_to_what_pdfium_keeps():
     ("photo-in-text.pdf", (182, 256)),
     ("rotated-90.pdf", (256, 182)),  # /Rotate 90 turns the A4 page on its side
 ])  # fmt: skip
-def test_a_real_pdf_gives_its_first_page_fitted_as_jpeg(name, thumbnail):
+def test_a_real_pdf_gives_its_first_page_fitted_as_jpeg_by_default(name, thumbnail):
     data = fixture(name)
     assert sniff_format(data) == PDF
     [made] = make_thumbnails(data, [Box(256, 256)], MAX_PIXELS, source_formats=WITH_PDF)
@@ -134,6 +144,86 @@ def test_a_rotated_page_is_rendered_as_rotate_says():
     turned = upright.transpose(Image.Transpose.ROTATE_270).resize(loaded.image.size)
     assert _mean_difference(loaded.image, turned) < 3
     assert _mean_difference(loaded.image, turned.transpose(Image.Transpose.ROTATE_180)) > 3 * _mean_difference(loaded.image, turned)
+
+
+@pytest.mark.parametrize(("page", "thumbnail", "points"), [
+    (1, (256, 182), (842, 595)),  # /Rotate 90: on its side
+    (2, (182, 256), (595, 842)),  # /Rotate 180: upright in shape, upside down
+    (3, (256, 182), (842, 595)),  # /Rotate 270
+    (4, (182, 256), (595, 842)),  # no /Rotate
+])  # fmt: skip
+def test_the_rules_page_is_the_one_rendered_with_its_own_rotation_and_size(page, thumbnail, points):
+    notes: list[str] = []
+    rendered = make_renditions(fixture("rotated-90.pdf"), [Box(256, 256)], MAX_PIXELS, warn=notes.append,
+                               source_formats=WITH_PDF, reading=Reading(page=page))  # fmt: skip
+    [made] = rendered.thumbnails
+    assert Image.open(BytesIO(made.data)).size == (made.width, made.height) == thumbnail
+    assert rendered.source_size == points
+    assert notes == []
+
+
+def test_each_page_comes_out_turned_as_its_own_rotate_says():
+    """The fixture's pages hold the same short line of text, near the top left corner of the
+    unrotated page 4. Page 2 (/Rotate 180) must show it near the bottom right, and turned half
+    a turn be page 4; page 1 (/Rotate 90, clockwise) near the top right of a landscape page."""
+    data = fixture("rotated-90.pdf")
+    first, second, fourth = (load_source(data, [Box(512, 512)], MAX_PIXELS, reading=Reading(page=page)).image
+                             for page in (1, 2, 4))  # fmt: skip
+    assert first.size == (512, 363) and second.size == fourth.size == (363, 512)
+    assert _corner(fourth) == "top left" and _corner(second) == "bottom right" and _corner(first) == "top right"
+    turned = _ink(second.transpose(Image.Transpose.ROTATE_180))
+    assert all(abs(a - b) <= 2 for a, b in zip(turned, _ink(fourth), strict=True))
+
+
+def _ink(image: Image.Image) -> tuple[int, int, int, int]:
+    """The box around the page's dark pixels: where its text is."""
+    box = image.convert("L").point(lambda value: 255 if value < 192 else 0).getbbox()
+    assert box is not None, "nothing drawn"
+    return box
+
+
+def _corner(image: Image.Image) -> str:
+    left, top, right, bottom = _ink(image)
+    across = "left" if right < image.width / 2 else "right" if left > image.width / 2 else "middle"
+    down = "top" if bottom < image.height / 2 else "bottom" if top > image.height / 2 else "middle"
+    return f"{down} {across}"
+
+
+def test_the_default_reading_is_the_first_page():
+    data = fixture("rotated-90.pdf")
+    default = load_source(data, [Box(256, 256)], MAX_PIXELS)
+    first = load_source(data, [Box(256, 256)], MAX_PIXELS, reading=Reading(page=1))
+    assert default.image.tobytes() == first.image.tobytes() and default.notes == first.notes == ()
+
+
+@pytest.mark.parametrize(("name", "page", "last", "note"), [
+    ("vector-text.pdf", 2, 1, "a PDF of 1 page: page 2 was asked for, its last page rendered instead"),
+    ("rotated-90.pdf", 5, 4, "a PDF of 4 pages: page 5 was asked for, its last page rendered instead"),
+    ("rotated-90.pdf", MAX_PDF_PAGE, 4, "a PDF of 4 pages: page 8,388,607 was asked for, its last page rendered instead"),
+])  # fmt: skip
+def test_a_pdf_shorter_than_the_page_gives_its_last_page_with_a_warning(name, page, last, note):
+    notes: list[str] = []
+    data = fixture(name)
+    asked = make_renditions(data, [Box(256, 256)], MAX_PIXELS, warn=notes.append, source_formats=WITH_PDF,
+                            reading=Reading(page=page))  # fmt: skip
+    assert notes == [note]
+    rendered_last = make_renditions(data, [Box(256, 256)], MAX_PIXELS, source_formats=WITH_PDF, reading=Reading(page=last))
+    assert asked.thumbnails[0].data == rendered_last.thumbnails[0].data
+    assert asked.source_size == rendered_last.source_size
+
+
+def test_the_page_rendered_is_the_one_asked_or_the_last():
+    assert page_to_render(1, 1) == (1, ())
+    assert page_to_render(4, 4) == (4, ())
+    assert page_to_render(5, 4)[0] == 4 and page_to_render(2, 1)[0] == 1
+    assert page_to_render(2, 1)[1] == ("a PDF of 1 page: page 2 was asked for, its last page rendered instead",)
+
+
+def test_another_page_of_a_page_pdfium_cannot_load_is_not_an_image_either():
+    """The page asked for is only loaded: past the end of a broken file is its last page, still broken."""
+    with pytest.raises(NotAnImage, match="Failed to load page"):
+        make_thumbnails(fixture("broken-page.pdf"), [Box(256, 256)], MAX_PIXELS, source_formats=WITH_PDF,
+                        reading=Reading(page=3))  # fmt: skip
 
 
 def _mean_difference(a: Image.Image, b: Image.Image) -> float:

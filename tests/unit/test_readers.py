@@ -12,11 +12,11 @@ from pathlib import Path
 
 from local_run.inputs.samples import encode, heif_bytes, photo
 
-from create_thumbnail.config import ALL_SOURCE_FORMATS, Box
+from create_thumbnail.config import ALL_SOURCE_FORMATS, Box, Reading
 from create_thumbnail.imaging.budget import Budget
-from create_thumbnail.imaging.formats import JPEG, SOURCES
+from create_thumbnail.imaging.formats import JPEG, PDF, SOURCES
 from create_thumbnail.imaging.readers import Loaded, registry
-from create_thumbnail.imaging.readers.registry import READERS, load_source
+from create_thumbnail.imaging.readers.registry import READERS, TAKES_READING, load_source
 
 
 def test_every_source_format_has_one_reader_and_every_reader_a_source_format():
@@ -32,7 +32,41 @@ def test_every_setting_names_a_source_format():
 
 def test_every_reader_takes_the_readers_arguments():
     for reader in set(READERS.values()):
-        assert list(inspect.signature(reader).parameters) == ["data", "boxes", "max_pixels", "budget"], reader
+        assert list(inspect.signature(reader).parameters)[:4] == ["data", "boxes", "max_pixels", "budget"], reader
+
+
+def test_only_a_reader_with_a_choice_takes_the_rules_reading_and_it_defaults_to_the_first_page():
+    """A JPEG's reader never sees a Reading; a PDF's is handed it, keyword-only, and called
+    without one (as READERS' entry) makes the default choice."""
+    assert set(TAKES_READING) == {PDF}
+    for source_format, reader in READERS.items():
+        parameters = inspect.signature(reader).parameters
+        if source_format in TAKES_READING:
+            assert TAKES_READING[source_format] is reader
+            assert list(parameters)[4:] == ["reading"]
+            assert parameters["reading"].kind is inspect.Parameter.KEYWORD_ONLY
+            assert parameters["reading"].default == Reading() == Reading(page=1)
+        else:
+            assert len(parameters) == 4, source_format
+
+
+def test_load_source_hands_the_reading_only_to_the_readers_that_take_it(monkeypatch):
+    calls = []
+    loaded = Loaded(photo((8, 8)), None, (8, 8))
+
+    def plain(data, boxes, max_pixels, budget):
+        calls.append("plain")
+        return loaded
+
+    def choosing(data, boxes, max_pixels, budget, *, reading=Reading()):
+        calls.append(reading)
+        return loaded
+
+    monkeypatch.setattr(registry, "READERS", {JPEG: plain, PDF: choosing})
+    monkeypatch.setattr(registry, "TAKES_READING", {PDF: choosing})
+    load_source(encode(photo((8, 8)), "JPEG"), [Box(4, 4)], 1000, Budget(None), Reading(page=3))
+    load_source(b"%PDF-1.7\n", [Box(4, 4)], 1000, Budget(None), Reading(page=3))
+    assert calls == ["plain", Reading(page=3)]
 
 
 def test_load_source_hands_the_bytes_to_the_reader_of_their_sniffed_format(monkeypatch):
@@ -54,7 +88,7 @@ _PROBE = """
 import sys
 from pathlib import Path
 import create_thumbnail.app
-from create_thumbnail.config import ALL_SOURCE_FORMATS, Box
+from create_thumbnail.config import ALL_SOURCE_FORMATS, Box, Reading
 from create_thumbnail.imaging import make_thumbnails
 loaded = [("pyvips" in sys.modules, "pi_heif" in sys.modules)]
 for path in sys.argv[1:]:

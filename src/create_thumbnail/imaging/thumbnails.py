@@ -38,7 +38,7 @@ from typing import Any
 
 from PIL import Image
 
-from create_thumbnail.config import COVER, DEFAULT_SOURCE_FORMATS, Box, Encoding
+from create_thumbnail.config import COVER, DEFAULT_SOURCE_FORMATS, Box, Encoding, Reading
 from create_thumbnail.errors import ImageTooLarge, NotAnImage
 from create_thumbnail.imaging.budget import Budget
 from create_thumbnail.imaging.colour import to_srgb, usable_profile
@@ -96,17 +96,21 @@ def make_renditions(
     gravity: str = "attention",
     focal_point: Point | None = None,
     source_formats: Iterable[str] = DEFAULT_SOURCE_FORMATS,
+    reading: Reading = Reading(),
 ) -> Rendered:
     """A thumbnail per box and output format, boxes in the order given, formats in
     THUMBNAIL_FORMAT's, all from one decode. warn hears what was made differently from the
-    source (an ICC profile ignored, an animation kept as its first frame), with the reason;
-    budget is the memory decoding may take (Budget(None): no limit but max_pixels). A cover box
-    centres on focal_point if given, else where gravity says."""
+    source or the rule (an ICC profile ignored, an animation kept as its first frame, a PDF
+    shorter than its page), with the reason; budget is the memory decoding may take
+    (Budget(None): no limit but max_pixels). A cover box centres on focal_point if given, else
+    where gravity says; reading is what the rule asks of a reader (a PDF's page)."""
     if not boxes:
         raise ValueError("no boxes to fit")
     source_format = _readable_format(data, source_formats)
     try:
-        image, icc, source_size = load_source(data, boxes, max_pixels, budget)
+        image, icc, source_size, notes = load_source(data, boxes, max_pixels, budget, reading)
+        for note in notes:
+            warn(note)
         icc, problem = usable_profile(icc, image.mode)
         if problem:
             warn(problem)

@@ -9,6 +9,12 @@ One module per source family, each a function with the same signature (Reader):
   pillow.py    what Pillow decodes whole: WebP (still), GIF (first frame), TIFF, AVIF
   heif.py      HEIF: pi-heif registered on the first one, then as pillow.py
   animated.py  the frames of an animated GIF or WebP, when THUMBNAIL_ANIMATED keeps them
+  pdf.py       PDF: the rule's page, rendered by PDFium at the size the largest box needs
+  svg.py       SVG: rendered by resvg in a child process, nothing it names ever read
+
+A reader with a choice a rule makes (a PDF's page) also takes the rule's Reading, keyword-only,
+with the default choice as its default (ReaderTakingReading); registry.TAKES_READING names those
+readers, and no other is handed it.
 
 registry.py maps a sniffed format (sniff.py) to its reader: load_source. What every reader
 shares is in one place, never repeated per reader: the header checks before any decoding and the
@@ -26,7 +32,7 @@ from typing import NamedTuple, Protocol
 
 from PIL import Image
 
-from create_thumbnail.config import Box
+from create_thumbnail.config import Box, Reading
 from create_thumbnail.imaging.budget import Budget
 
 
@@ -34,6 +40,8 @@ class Loaded(NamedTuple):
     image: Image.Image  # decoded (JPEG: at the draft scale), upright, in a resampling mode
     icc: bytes | None  # the embedded profile, which still describes image
     size: tuple[int, int]  # the source's own size, upright
+    # What was read other than the Reading asked (a PDF too short for its page), for warn().
+    notes: tuple[str, ...] = ()
 
 
 class Reader(Protocol):
@@ -43,4 +51,13 @@ class Reader(Protocol):
         still describes these pixels, and the source's own size, upright. Nothing is decoded
         before the header shows that the image fits max_pixels and the budget (checks.py).
         What the decoder says about the bytes is NotAnImage, a bomb or memory ImageTooLarge."""
+        ...
+
+
+class ReaderTakingReading(Protocol):
+    def __call__(
+        self, data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget, *, reading: Reading = Reading()
+    ) -> Loaded:
+        """A Reader that also makes the choices reading asks for; what it read otherwise (a
+        page past the document's end) it says in Loaded.notes, never silently."""
         ...

@@ -1,4 +1,5 @@
-"""PDF sources: the first page, rendered by PDFium (pypdfium2) at the size the largest box needs.
+"""PDF sources: the rule's page (the first by default), rendered by PDFium (pypdfium2) at the size
+the largest box needs.
 
 A page has no pixels of its own, so nothing is scaled down after a full-size decode: the scale is
 chosen from the page's size in points (1/72 in, upright: PDFium applies /Rotate) so that the
@@ -8,7 +9,13 @@ is: the picture is opaque, and THUMBNAIL_FORMAT=source makes it a JPEG.
 
 Only the rendering engine runs. No form environment is set up (init_forms is never called), so
 PDFium runs no JavaScript and fills no forms; it fetches nothing over a network, and the other
-pages are never loaded. A rule's page (``page=N``) is not offered: always the first page.
+pages are never loaded.
+
+The page is Reading.page (PDF_PAGE, or a rule's "page"), counted from 1. A document with fewer
+pages gives its last page, and says so in Loaded.notes (a warning on the record): the page is
+chosen for every PDF under a prefix, and a rule that skips a cover page should not leave a
+one-page document without any thumbnail, nor fail it permanently for something no retry or
+re-upload of that document could change. The last page is the nearest to the one asked for.
 
 What PDFium says about the bytes (pypdfium2's PdfiumError) is NotAnImage, or EncryptedDocument
 when the document asks for a password to be opened; each call into PDFium is wrapped on its own
@@ -35,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
-from create_thumbnail.config import COVER, Box
+from create_thumbnail.config import COVER, Box, Reading
 from create_thumbnail.errors import EncryptedDocument, ImageTooLarge, NotAnImage
 from create_thumbnail.imaging.budget import MAX_SIDE, Budget, Header, check_shape, estimate_peak
 from create_thumbnail.imaging.readers.checks import admit
@@ -68,10 +75,12 @@ _FORM_DEPTH = 15
 _UNDER = 1 - 1e-7
 
 
-def load(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget) -> Loaded:
-    """The first page, upright, rendered onto white at the scale the boxes need, as RGB; no ICC
-    profile (PDFium renders into sRGB, converting the page's own colour spaces itself); and the
-    page's size in points as the source's size."""
+def load(
+    data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget, *, reading: Reading = Reading()
+) -> Loaded:
+    """reading's page (the last, if the document is shorter), upright, rendered onto white at the
+    scale the boxes need, as RGB; no ICC profile (PDFium renders into sRGB, converting the page's
+    own colour spaces itself); and that page's size in points as the source's size."""
     from create_thumbnail.imaging.readers import Loaded
 
     pdfium = _pdfium()
@@ -81,8 +90,9 @@ def load(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget) -> 
             pages = len(document)
         if pages < 1:
             raise NotAnImage("a PDF without pages")
+        number, notes = page_to_render(reading.page, pages)
         with _reading(pdfium):
-            page = document[0]
+            page = document[number - 1]
         with _reading(pdfium):
             size = page.get_size()
         check_page(size)
@@ -96,7 +106,15 @@ def load(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget) -> 
     finally:
         document.close()  # pages, bitmaps and the parsed objects go with it
     upright = (max(1, round(size[0])), max(1, round(size[1])))
-    return Loaded(image, None, upright)
+    return Loaded(image, None, upright, notes)
+
+
+def page_to_render(asked: int, pages: int) -> tuple[int, tuple[str, ...]]:
+    """The page number (from 1) to render for the page asked, and why it is another, if it is."""
+    if asked <= pages:
+        return asked, ()
+    pages_text = f"{pages:,} page{'s' if pages > 1 else ''}"
+    return pages, (f"a PDF of {pages_text}: page {asked:,} was asked for, its last page rendered instead",)
 
 
 def check_page(size: tuple[float, float]) -> None:

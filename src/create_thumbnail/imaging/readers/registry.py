@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
-from create_thumbnail.config import Box
+from create_thumbnail.config import Box, Reading
 from create_thumbnail.imaging.budget import Budget
 from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, SVG, TIFF, WEBP
-from create_thumbnail.imaging.readers import Loaded, Reader, heif, jpeg, pdf, pillow, png
+from create_thumbnail.imaging.readers import Loaded, Reader, ReaderTakingReading, heif, jpeg, pdf, pillow, png
 from create_thumbnail.imaging.readers.sniff import sniff_format
 
 
@@ -29,14 +29,23 @@ READERS: Mapping[str, Reader] = MappingProxyType({
     TIFF: pillow.load,
     AVIF: pillow.load,
     HEIF: heif.load,
-    PDF: pdf.load,  # the first page, rendered by PDFium (imported on the first PDF)
+    PDF: pdf.load,  # the rule's page, rendered by PDFium (imported on the first PDF)
     SVG: _svg,  # rendered by resvg in a child process
 })  # fmt: skip
 
+# The readers with a choice a rule makes, handed its Reading (a PDF's page); each is its format's
+# entry in READERS too, where, called without one, it makes the default choice.
+TAKES_READING: Mapping[str, ReaderTakingReading] = MappingProxyType({PDF: pdf.load})
 
-def load_source(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget = Budget(None)) -> Loaded:
+
+def load_source(
+    data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget = Budget(None), reading: Reading = Reading()
+) -> Loaded:
     """Decoded (scaled down as far as the largest box allows: JPEG draft, PNG shrink-on-load),
     upright, in a mode fit for resampling; plus the embedded ICC profile, which still describes
     these pixels, and the source's own size. Nothing is decoded before the header shows that the
-    image fits the limits and the budget."""
-    return READERS[sniff_format(data)](data, boxes, max_pixels, budget)
+    image fits the limits and the budget. reading reaches only the readers in TAKES_READING."""
+    source_format = sniff_format(data)
+    if source_format in TAKES_READING:
+        return TAKES_READING[source_format](data, boxes, max_pixels, budget, reading=reading)
+    return READERS[source_format](data, boxes, max_pixels, budget)
