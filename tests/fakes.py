@@ -6,6 +6,7 @@ this fake cannot drift from the real adapter."""
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -52,6 +53,7 @@ class InMemoryStorage:
         self.before: dict[tuple[str, str, str], Callable[[], object]] = {}
         self.requests: Counter[str] = Counter()  # GET, HEAD, PUT, DELETE, as S3 bills them
         self.reads = 0  # source bodies read
+        self.ranged_bytes = 0  # bytes read by ranged GETs (a video's)
         self._versions = itertools.count(1)
 
     # ---- what a test does to the source bucket, as a user would ----------------------------
@@ -103,11 +105,22 @@ class InMemoryStorage:
         if stored is None:
             return None
 
-        def read() -> bytes:
-            self.reads += 1
-            return stored.data
+        body = io.BytesIO(stored.data)
+
+        def read(size: int) -> bytes:
+            if body.tell() == 0:  # a body begun is a body read, whole or its head
+                self.reads += 1
+            return body.read(size)
 
         return Opened(stored.stored(), read)
+
+    def read_range(self, bucket: str, key: str, start: int, end: int, etag: str) -> bytes:
+        self._request("GET", bucket, key)
+        stored = self.objects.get((bucket, key))
+        if stored is None or stored.stored().etag != etag:
+            raise WriteConflict(f"s3://{bucket}/{key} changed or went away while it was read")
+        self.ranged_bytes += end - start
+        return stored.data[start:end]
 
     def head(self, bucket: str, key: str) -> Stored | None:
         self._request("HEAD", bucket, key)

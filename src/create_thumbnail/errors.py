@@ -31,6 +31,11 @@ class ImageTooLarge(PermanentError):
     """Too many pixels or bytes to decode safely within the function's memory."""
 
 
+class ReadLimitExceeded(ImageTooLarge):
+    """A video's poster frame could not be reached within the bytes a source may be read for
+    (MAX_VIDEO_READ_BYTES): its index or its first frames are too far apart or too large."""
+
+
 class RecursionRefused(PermanentError):
     """The event came from the destination bucket: writing there would re-trigger us."""
 

@@ -58,18 +58,30 @@ class Document:
 
 class Opened:
     """An object as GetObject answered: its identity at once, its body read only if wanted (a
-    duplicate never reads it). Close it, or use it as a context manager."""
+    duplicate never reads it), and then either whole or only its first bytes (a video, whose
+    demuxer reads the rest in ranges). Close it, or use it as a context manager."""
 
-    def __init__(self, stored: Stored, read: Callable[[], bytes], close: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, stored: Stored, read: Callable[[int], bytes], close: Callable[[], None] = lambda: None) -> None:
+        """read(n): up to n more bytes of the body, fewer only at its end; read(-1): the rest."""
         self.stored = stored
         self._read = read
         self._close = close
+        self._head = b""
+
+    def head(self, size: int) -> bytes:
+        """The body's first size bytes (all of a shorter one), read once and kept for read()."""
+        while len(self._head) < min(size, self.stored.size):
+            more = self._read(size - len(self._head))
+            if not more:
+                break
+            self._head += more
+        return self._head[:size]
 
     def read(self, max_bytes: int) -> bytes:
         """Raises ImageTooLarge, before reading a byte, for a body over max_bytes."""
         if self.stored.size > max_bytes:
             raise ImageTooLarge(f"object is {self.stored.size:,} bytes, over the limit of {max_bytes:,}")
-        return self._read()
+        return self._head + self._read(-1)
 
     def close(self) -> None:
         self._close()
@@ -91,6 +103,11 @@ class Storage(Protocol):
 
     def get(self, bucket: str, key: str) -> Document | None:
         """A small object, read whole, or None."""
+        ...
+
+    def read_range(self, bucket: str, key: str, start: int, end: int, etag: str) -> bytes:
+        """Bytes [start, end) of the object, on the condition that it is still the one with that
+        ETag: WriteConflict if it has changed or gone since (the lifecycle starts over)."""
         ...
 
     def write(
@@ -131,7 +148,7 @@ class S3Storage:
         except BotoCoreError as error:
             raise StorageUnavailable(f"reading s3://{bucket}/{key}: {error}") from error
         body = response["Body"]
-        return Opened(_stored(response), lambda: _read_body(body, bucket, key), body.close)
+        return Opened(_stored(response), lambda size: _read_body(body, bucket, key, size), body.close)
 
     def head(self, bucket: str, key: str) -> Stored | None:
         """A missing object answers 404 only with s3:ListBucket on the bucket; without it S3
@@ -144,6 +161,22 @@ class S3Storage:
             raise _error(error, f"checking s3://{bucket}/{key}") from error
         except BotoCoreError as error:
             raise StorageUnavailable(f"checking s3://{bucket}/{key}: {error}") from error
+
+    def read_range(self, bucket: str, key: str, start: int, end: int, etag: str) -> bytes:
+        doing = f"reading bytes {start}-{end - 1} of s3://{bucket}/{key}"
+        try:
+            response = self._client.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}",
+                                               IfMatch=f'"{etag}"')  # fmt: skip
+        except ClientError as error:
+            if _conflict(error) or _absent(error):
+                raise WriteConflict(f"{doing}: the object changed or went away while it was read") from error
+            raise _error(error, doing) from error
+        except BotoCoreError as error:
+            raise StorageUnavailable(f"{doing}: {error}") from error
+        data = _read_body(response["Body"], bucket, key, -1)
+        if len(data) != end - start:  # S3 answers a range past the end with what there is
+            raise WriteConflict(f"{doing}: {len(data)} bytes came back; the object is not the size it was")
+        return data
 
     def get(self, bucket: str, key: str) -> Document | None:
         opened = self.open(bucket, key)
@@ -211,8 +244,11 @@ def _stored(response: Mapping[str, Any]) -> Stored:
     )
 
 
-def _read_body(body: Any, bucket: str, key: str) -> bytes:
+def _read_body(body: Any, bucket: str, key: str, size: int) -> bytes:
+    """size bytes of the body (-1: the rest, and the body is closed)."""
     try:
+        if size >= 0:
+            return body.read(size)
         with body:
             return body.read()
     except BotoCoreError as error:
