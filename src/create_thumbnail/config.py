@@ -12,6 +12,7 @@ longest matching prefix winning.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import math
 import os
@@ -37,6 +38,9 @@ PNG_COMPRESS_LEVEL = "PNG_COMPRESS_LEVEL"
 THUMBNAIL_BACKGROUND = "THUMBNAIL_BACKGROUND"
 THUMBNAIL_GRAVITY = "THUMBNAIL_GRAVITY"
 PDF_PAGE = "PDF_PAGE"
+VIDEO_POSTER = "VIDEO_POSTER"
+VIDEO_SEARCH_SECONDS = "VIDEO_SEARCH_SECONDS"
+MAX_VIDEO_READ_BYTES = "MAX_VIDEO_READ_BYTES"
 SOURCE_FORMATS = "SOURCE_FORMATS"
 THUMBNAIL_ANIMATED = "THUMBNAIL_ANIMATED"
 MAX_FRAMES = "MAX_FRAMES"
@@ -87,6 +91,14 @@ MAX_BOX_SIDE = 4096
 # PDF's implementation limit on indirect objects (ISO 32000-1, Annex C: 8,388,607), each page
 # one of them: no document has a page past it, so a larger PDF_PAGE is a typing error.
 MAX_PDF_PAGE = 8_388_607
+# A video's poster is looked for over its first seconds; a poster time is within a day.
+DEFAULT_VIDEO_SEARCH_SECONDS = 10
+MAX_VIDEO_SEARCH_SECONDS = 600
+MAX_POSTER_SECONDS = 86_400
+# What a video may cost to read, in all, for its poster frame: a phone's 4K clip of any length
+# needs 1-3 MB (its index and first frame); 64 MiB leaves room for a long clip's index and a
+# search through seconds of black at a high bitrate.
+DEFAULT_MAX_VIDEO_READ_BYTES = 64 * 1024 * 1024
 # Cache-Control of what the function writes. A re-upload rewrites a thumbnail under the same key
 # and a delete removes it, so a browser or CDN must not keep showing the old one for long: after
 # 5 minutes it revalidates with the ETag (a 304, no body). Raise it when sources are never
@@ -101,8 +113,9 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 OUTPUT_FORMATS = ("source", "jpeg", "png", "webp", "avif")
 # What the function reads. JPEG and PNG by default; the others are opt-in (HEIF needs pi-heif,
-# PDF pypdfium2, SVG resvg-py: shipped, each imported only when such a file arrives).
-ALL_SOURCE_FORMATS = ("jpeg", "png", "webp", "gif", "tiff", "heif", "avif", "pdf", "svg")
+# PDF pypdfium2, SVG resvg-py: shipped, each imported only when such a file arrives; video PyAV,
+# in a layer the stack attaches only then).
+ALL_SOURCE_FORMATS = ("jpeg", "png", "webp", "gif", "tiff", "heif", "avif", "pdf", "svg", "video")
 DEFAULT_SOURCE_FORMATS = ("jpeg", "png")
 GRAVITIES = ("attention", "centre")
 INSIDE, COVER = "inside", "cover"
@@ -112,6 +125,8 @@ _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _BOX = re.compile(r"^\s*([0-9]+)\s*[xX]\s*([0-9]+)\s*(?::\s*(\w+)\s*)?$")
 # As Python writes a number: digits, optionally grouped by single underscores (50_000_000). A
 # sign is read so that '-5' is told it is out of range rather than not a number.
+# Seconds as people write them: 2, 2.5 (ASCII digits, at most millisecond precision).
+_SECONDS = re.compile(r"^[0-9]{1,6}(\.[0-9]{1,3})?$")
 _WHOLE_NUMBER = re.compile(r"-?[0-9]+(?:_[0-9]+)*")
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 _BUS_NAME = re.compile(r"^[A-Za-z0-9._\-/]{1,256}$|^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._\-/]{1,256}$")
@@ -183,10 +198,14 @@ class Encoding:
 @dataclass(frozen=True, slots=True)
 class Reading:
     """What a reader is asked beyond the boxes and the limits: which page of a document becomes
-    the thumbnail, counted from 1 as people count pages. Only a reader with such a choice is
-    handed it (readers/registry.py); a JPEG's reader never sees it."""
+    the thumbnail, counted from 1 as people count pages; which frame of a video. Only a reader
+    with such a choice is handed it (readers/registry.py); a JPEG's reader never sees it."""
 
     page: int = 1  # a PDF with fewer pages gives its last one, with a warning (readers/pdf.py)
+    # A video's poster: the frame at this many seconds; None: the first that is not blank, looked
+    # for over search_seconds (readers/video.py).
+    poster: float | None = None
+    search_seconds: int = DEFAULT_VIDEO_SEARCH_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +248,7 @@ _DESCRIBED_ENCODING = (
     "background", "animated", "max_frames",
 )  # fmt: skip
 # The Reading fields that change a thumbnail's bytes: described only where not the default.
-_DESCRIBED_READING = ("page",)
+_DESCRIBED_READING = ("page", "poster", "search_seconds")
 
 
 def _tuple_text(items: list[str]) -> str:
@@ -243,6 +262,7 @@ class Settings:
     sizes: tuple[Box, ...]
     max_source_bytes: int = DEFAULT_MAX_SOURCE_BYTES
     max_source_pixels: int = DEFAULT_MAX_SOURCE_PIXELS
+    max_video_read_bytes: int = DEFAULT_MAX_VIDEO_READ_BYTES
     deadline_margin_ms: int = DEFAULT_DEADLINE_MARGIN_MS
     encoding: Encoding = Encoding()
     memory_mb: int = DEFAULT_MEMORY_MB
@@ -271,6 +291,10 @@ class Settings:
             max_source_pixels=parse_int_in(
                 MAX_SOURCE_PIXELS, env.get(MAX_SOURCE_PIXELS), 1, MAX_SOURCE_PIXELS_LIMIT, DEFAULT_MAX_SOURCE_PIXELS
             ),
+            max_video_read_bytes=parse_int_in(
+                MAX_VIDEO_READ_BYTES, env.get(MAX_VIDEO_READ_BYTES), 1 << 20, MAX_SOURCE_BYTES_LIMIT,
+                DEFAULT_MAX_VIDEO_READ_BYTES,
+            ),
             deadline_margin_ms=parse_positive_int(
                 DEADLINE_MARGIN_MS, env.get(DEADLINE_MARGIN_MS), DEFAULT_DEADLINE_MARGIN_MS
             ),
@@ -279,8 +303,13 @@ class Settings:
                 FUNCTION_MEMORY_SIZE, env.get(FUNCTION_MEMORY_SIZE), MIN_MEMORY_MB, MAX_MEMORY_MB, DEFAULT_MEMORY_MB
             ),
             gravity=parse_gravity(THUMBNAIL_GRAVITY, env.get(THUMBNAIL_GRAVITY), "attention"),
-            reading=Reading(page=parse_page(PDF_PAGE, env.get(PDF_PAGE), Reading().page)),
-            source_formats=parse_list(SOURCE_FORMATS, env.get(SOURCE_FORMATS), ALL_SOURCE_FORMATS, DEFAULT_SOURCE_FORMATS),
+            reading=Reading(
+                page=parse_page(PDF_PAGE, env.get(PDF_PAGE), Reading().page),
+                poster=parse_poster(VIDEO_POSTER, env.get(VIDEO_POSTER), None),
+                search_seconds=parse_int_in(VIDEO_SEARCH_SECONDS, env.get(VIDEO_SEARCH_SECONDS), 0,
+                                            MAX_VIDEO_SEARCH_SECONDS, DEFAULT_VIDEO_SEARCH_SECONDS),
+            ),  # fmt: skip
+            source_formats=parse_source_formats(SOURCE_FORMATS, env.get(SOURCE_FORMATS)),
             manifest=parse_bool(THUMBNAIL_MANIFEST, env.get(THUMBNAIL_MANIFEST), True),
             event_bus=parse_bus(EVENT_BUS_NAME, env.get(EVENT_BUS_NAME)),
             thumbnail_cache_control=parse_cache_control(
@@ -367,6 +396,36 @@ def parse_page(name: str, value: str | None, default: int) -> int:
     """A page number as people count them: 1 is the first; 0 and below are refused rather than
     read as an index from 0 or from the end."""
     return parse_int_in(name, value, 1, MAX_PDF_PAGE, default)
+
+
+def parse_poster(name: str, value: str | None, default: float | None) -> float | None:
+    """Seconds from a video's start, as '2' or '2.5' (ASCII digits, a point); 'auto': the first
+    frame that is not blank. Blank means the default."""
+    if value is None or not value.strip():
+        return default
+    text = value.strip()
+    if text.lower() == "auto":
+        return None
+    if not _SECONDS.fullmatch(text):
+        raise ConfigError(f"{name}: {value!r} is not a time in seconds ('2', '2.5') nor 'auto'")
+    seconds = float(text)
+    if seconds > MAX_POSTER_SECONDS:
+        raise ConfigError(f"{name}: {value!r} is more than a day ({MAX_POSTER_SECONDS:,} s)")
+    return seconds
+
+
+def parse_source_formats(name: str, value: str | None) -> tuple[str, ...]:
+    """SOURCE_FORMATS; video only where its decoder is installed (the layer the stack attaches
+    when SourceFormats includes video), so that a function deployed without it fails its first
+    invocation saying so, not each video later."""
+    formats = parse_list(name, value, ALL_SOURCE_FORMATS, DEFAULT_SOURCE_FORMATS)
+    if "video" in formats and importlib.util.find_spec("av") is None:
+        raise ConfigError(
+            f"{name}: video needs PyAV, which is not installed: the stack attaches it as a layer "
+            "(VideoDecoderLayer) when its SourceFormats parameter includes video; a function "
+            "deployed another way needs that layer, or PyAV in its artifact"
+        )
+    return formats
 
 
 def parse_key_prefix(name: str, value: str | None) -> str:
@@ -500,7 +559,7 @@ def read_rules_text(value: str | None, task_root: str | None) -> str | None:
         raise ConfigError(f"{THUMBNAIL_RULES}: cannot read {str(path)!r}: {error.strerror}") from None
 
 
-_RULE_FIELDS = {"sizes", "formats", "gravity", "page"}
+_RULE_FIELDS = {"sizes", "formats", "gravity", "page", "poster"}
 
 
 def parse_rules(name: str, text: str | None, default: Rule) -> tuple[Rule, ...]:
@@ -549,5 +608,9 @@ def _rule(name: str, prefix: str, fields: Any, default: Rule) -> Rule:
         encoding=replace(default.encoding, formats=parse_formats(f"{where}.formats", fields.get("formats"), default.encoding.formats)),
         gravity=parse_gravity(f"{where}.gravity", fields.get("gravity"), default.gravity),
         prefix=prefix,
-        reading=replace(default.reading, page=parse_page(f"{where}.page", fields.get("page"), default.reading.page)),
+        reading=replace(
+            default.reading,
+            page=parse_page(f"{where}.page", fields.get("page"), default.reading.page),
+            poster=parse_poster(f"{where}.poster", fields.get("poster"), default.reading.poster),
+        ),
     )

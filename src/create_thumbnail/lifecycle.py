@@ -44,7 +44,7 @@ from typing import Any, Literal
 
 from create_thumbnail.config import Rule, Settings
 from create_thumbnail.errors import DeadlineExceeded, PermanentError, SharedDestination, WriteConflict
-from create_thumbnail.imaging import Rendered
+from create_thumbnail.imaging import Rendered, read_in_ranges
 from create_thumbnail.manifest import CONTENT_TYPE as MANIFEST_TYPE
 from create_thumbnail.manifest import Listed, Written, build_manifest, manifest_key, read_manifest, with_base_url
 from create_thumbnail.naming import (
@@ -59,6 +59,7 @@ from create_thumbnail.naming import (
     skip_reason,
     thumbnail_metadata,
 )
+from create_thumbnail.ranged import BLOCK, RangedFile
 from create_thumbnail.storage import Document, Opened, Storage, Stored
 
 # Each attempt that conflicts is another invocation's progress on the same key; five in a row
@@ -67,7 +68,8 @@ MAX_ATTEMPTS = 5
 
 Status = Literal["created", "duplicate", "removed", "skipped", "failed"]
 # bytes, rule, the object's focal point -> the renditions, and what was not quite as the source was
-Renderer = Callable[[bytes, Rule, "str | None"], tuple[Rendered, list[str]]]
+# The source's bytes, or a video's RangedFile; the rule; the object's focal point.
+Renderer = Callable[["bytes | RangedFile", Rule, "str | None"], tuple[Rendered, list[str]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,16 @@ class Result:
     manifest_key: str | None = None
     warnings: tuple[str, ...] = ()
     error: PermanentError | None = None  # why the current object has no thumbnails
+    read: Read | None = None  # what was read of the source, when only part of it was (a video)
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """What a video's poster frame cost: bytes brought from the object (the first GET's head
+    included) and the ranged GETs made."""
+
+    bytes: int
+    requests: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,21 +228,32 @@ def _up_to_date(
 
 def _render(
     opened: Opened, current: SourceIdentity, rule: Rule, destination: Destination
-) -> tuple[Rendered, list[tuple[str, Any]], list[str]] | None:
+) -> tuple[Rendered, list[tuple[str, Any]], list[str], Read | None] | None:
     """Every thumbnail and its key, before the first write: a decoding error or a key too long
-    for S3 writes nothing. None for an empty object."""
-    data = opened.read(destination.settings.max_source_bytes)
-    if not data:
-        return None
-    rendered, warnings = destination.render(data, rule, current.focal_point)
+    for S3 writes nothing. None for an empty object. A video is read in ranges, each on the
+    condition that the object is still the one this attempt opened (ranged.py); anything else
+    is read whole, up to MAX_SOURCE_BYTES."""
+    settings = destination.settings
+    source: bytes | RangedFile
+    if "video" in settings.source_formats and read_in_ranges(opened.head(BLOCK), settings.source_formats):
+        source = RangedFile(
+            current.size, lambda start, end: destination.storage.read_range(current.bucket, current.key, start, end, current.etag),
+            head=opened.head(BLOCK), max_bytes=settings.max_video_read_bytes,
+        )  # fmt: skip
+    else:  # without video on, an object over the limit is refused before a byte is read
+        source = opened.read(settings.max_source_bytes)
+        if not source:
+            return None
+    rendered, warnings = destination.render(source, rule, current.focal_point)
     manifest_key(current.key)  # too long: refused before anything is written
     keyed = [(destination_key(current.key, t.box, t.extensions), t) for t in rendered.thumbnails]
-    return rendered, keyed, warnings
+    read = Read(source.fetched, source.requests) if isinstance(source, RangedFile) else None
+    return rendered, keyed, warnings, read
 
 
 def _make(
     current: SourceIdentity, rule: Rule, destination: Destination, record: Record | None, wrote: set[str],
-    rendered: Rendered, keyed: list[tuple[str, Any]], warnings: list[str],
+    rendered: Rendered, keyed: list[tuple[str, Any]], warnings: list[str], read: Read | None,
 ) -> Result:
     """Writes the thumbnails, deletes what the key had that they do not replace (another rule's
     boxes, another format's names), then commits the manifest."""
@@ -246,7 +269,8 @@ def _make(
     # also the completion event's detail
     manifest = build_manifest(current, rendered, written, rule, base_url=destination.settings.delivery_base_url)
     committed = _commit(current, rule, destination, record, manifest) if destination.settings.manifest else None
-    return Result("created", None, current, tuple(written), tuple(removed), manifest, committed, tuple(warnings))
+    return Result("created", None, current, tuple(written), tuple(removed), manifest, committed, tuple(warnings),
+                  read=read)  # fmt: skip
 
 
 def _commit(

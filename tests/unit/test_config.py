@@ -210,7 +210,7 @@ def test_rules_can_come_from_a_file_in_the_artifact(tmp_path):
     ("rules", "message"),
     [("{nope", "THUMBNAIL_RULES: not JSON"), ("[]", "expected an object of key prefix -> rule"),
      ('{"": {}}', "a rule's key prefix may not be empty"),
-     ('{"a/": {"size": "64x64"}}', "THUMBNAIL_RULES\\['a/'\\]: expected an object with only formats, gravity, page, sizes"),
+     ('{"a/": {"size": "64x64"}}', "THUMBNAIL_RULES\\['a/'\\]: expected an object with only formats, gravity, page, poster, sizes"),
      ('{"a/": {"sizes": "64xx"}}', "THUMBNAIL_RULES\\['a/'\\].sizes: '64xx' is not WIDTHxHEIGHT"),
      ('{"a/": {"formats": "bmp"}}', "THUMBNAIL_RULES\\['a/'\\].formats: 'bmp' is not one of"),
      ('{"a/": {"sizes": 64}}', "every value is a string"), ("missing.json", "THUMBNAIL_RULES: cannot read"),

@@ -14,7 +14,7 @@ from local_run.inputs.samples import encode, heif_bytes, photo
 
 from create_thumbnail.config import ALL_SOURCE_FORMATS, Box, Reading
 from create_thumbnail.imaging.budget import Budget
-from create_thumbnail.imaging.formats import JPEG, PDF, SOURCES
+from create_thumbnail.imaging.formats import JPEG, PDF, SOURCES, VIDEO
 from create_thumbnail.imaging.readers import Loaded, registry
 from create_thumbnail.imaging.readers.registry import READERS, TAKES_READING, load_source
 
@@ -36,9 +36,9 @@ def test_every_reader_takes_the_readers_arguments():
 
 
 def test_only_a_reader_with_a_choice_takes_the_rules_reading_and_it_defaults_to_the_first_page():
-    """A JPEG's reader never sees a Reading; a PDF's is handed it, keyword-only, and called
-    without one (as READERS' entry) makes the default choice."""
-    assert set(TAKES_READING) == {PDF}
+    """A JPEG's reader never sees a Reading; a PDF's and a video's are handed it, keyword-only,
+    and called without one (as READERS' entry) make the default choice."""
+    assert set(TAKES_READING) == {PDF, VIDEO}
     for source_format, reader in READERS.items():
         parameters = inspect.signature(reader).parameters
         if source_format in TAKES_READING:

@@ -53,6 +53,7 @@ from create_thumbnail.imaging.formats import (
 )
 from create_thumbnail.imaging.placeholders import Placeholder, placeholder
 from create_thumbnail.imaging.readers.animated import Animation, read_animation
+from create_thumbnail.imaging.readers import Source, head_of
 from create_thumbnail.imaging.readers.registry import load_source
 from create_thumbnail.imaging.readers.sniff import sniff_format
 from create_thumbnail.imaging.renditions import centre_by, resize_all
@@ -86,7 +87,7 @@ def make_thumbnails(data: bytes, boxes: Sequence[Box], max_pixels: int, *args: A
 
 
 def make_renditions(
-    data: bytes,
+    data: Source,
     boxes: Sequence[Box],
     max_pixels: int,
     encoding: Encoding = Encoding(),
@@ -106,7 +107,7 @@ def make_renditions(
     where gravity says; reading is what the rule asks of a reader (a PDF's page)."""
     if not boxes:
         raise ValueError("no boxes to fit")
-    source_format = _readable_format(data, source_formats)
+    source_format = _readable_format(head_of(data), source_formats)
     try:
         image, icc, source_size, notes = load_source(data, boxes, max_pixels, budget, reading)
         for note in notes:
@@ -117,7 +118,8 @@ def make_renditions(
         centre = centre_by(gravity, focal_point)
         # Only a GIF or a WebP has frames; any other source (a PDF's page) is never reopened as one.
         animated = source_format in ANIMATED_FORMATS
-        animation = read_animation(data, boxes, max_pixels, encoding, centre, warn, budget) if animated else None
+        animation = (read_animation(data, boxes, max_pixels, encoding, centre, warn, budget)  # type: ignore[arg-type]
+                     if animated else None)  # fmt: skip
         targets = output_formats(source_format, encoding, image.mode in ("LA", "RGBA"), animation is not None)
         resized = resize_all(image, boxes, centre)
         del image  # the decode is the largest thing held: let it go before the encoders' buffers

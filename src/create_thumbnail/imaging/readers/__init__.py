@@ -11,6 +11,7 @@ One module per source family, each a function with the same signature (Reader):
   animated.py  the frames of an animated GIF or WebP, when THUMBNAIL_ANIMATED keeps them
   pdf.py       PDF: the rule's page, rendered by PDFium at the size the largest box needs
   svg.py       SVG: rendered by resvg in a child process, nothing it names ever read
+  video.py     MP4, MOV, WebM: a poster frame, FFmpeg reading the object in ranges
 
 A reader with a choice a rule makes (a PDF's page) also takes the rule's Reading, keyword-only,
 with the default choice as its default (ReaderTakingReading); registry.TAKES_READING names those
@@ -21,14 +22,17 @@ shares is in one place, never repeated per reader: the header checks before any 
 memory budget (checks.py), what a decoder raising about the bytes means (decoding.py), and the
 EXIF orientation (orientation.py).
 
-A reader sees only bytes and the limits: it imports nothing that does I/O, and nothing of the
+A video alone is not handed bytes but a RandomAccess (ranged.RangedFile: the object read in
+ranges as its demuxer asks, the ranges fetched by the caller), or bytes where a caller has them.
+
+A reader sees only bytes (or that file) and the limits: it imports nothing that does I/O, and nothing of the
 pipeline, the lifecycle or storage (tests/unit/test_layout.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from PIL import Image
 
@@ -42,6 +46,29 @@ class Loaded(NamedTuple):
     size: tuple[int, int]  # the source's own size, upright
     # What was read other than the Reading asked (a PDF too short for its page), for warn().
     notes: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class RandomAccess(Protocol):
+    """A source read only where its reader asks (ranged.RangedFile): a seekable binary file of
+    size bytes, and its first bytes, which tell its format."""
+
+    head: bytes
+    size: int
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+
+    def tell(self) -> int: ...
+
+
+Source = bytes | RandomAccess
+
+
+def head_of(data: Source) -> bytes:
+    """The bytes a source's format is sniffed from."""
+    return data.head if isinstance(data, RandomAccess) else data
 
 
 class Reader(Protocol):

@@ -9,8 +9,20 @@ from types import MappingProxyType
 
 from create_thumbnail.config import Box, Reading
 from create_thumbnail.imaging.budget import Budget
-from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, SVG, TIFF, WEBP
-from create_thumbnail.imaging.readers import Loaded, Reader, ReaderTakingReading, heif, jpeg, pdf, pillow, png
+from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, SVG, TIFF, VIDEO, WEBP
+from create_thumbnail.imaging.readers import (
+    Loaded,
+    RandomAccess,
+    Reader,
+    ReaderTakingReading,
+    Source,
+    head_of,
+    heif,
+    jpeg,
+    pdf,
+    pillow,
+    png,
+)
 from create_thumbnail.imaging.readers.sniff import sniff_format
 
 
@@ -19,6 +31,15 @@ def _svg(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget) -> 
     from create_thumbnail.imaging.readers import svg
 
     return svg.load(data, boxes, max_pixels, budget)
+
+
+def _video(
+    data: Source, boxes: Sequence[Box], max_pixels: int, budget: Budget, *, reading: Reading = Reading()
+) -> Loaded:
+    """readers/video.py, imported with the first video (it imports PyAV only then)."""
+    from create_thumbnail.imaging.readers import video
+
+    return video.load(data, boxes, max_pixels, budget, reading=reading)
 
 
 READERS: Mapping[str, Reader] = MappingProxyType({
@@ -31,21 +52,25 @@ READERS: Mapping[str, Reader] = MappingProxyType({
     HEIF: heif.load,
     PDF: pdf.load,  # the rule's page, rendered by PDFium (imported on the first PDF)
     SVG: _svg,  # rendered by resvg in a child process
+    VIDEO: _video,  # a poster frame, FFmpeg reading the object in ranges (PyAV, from its layer)
 })  # fmt: skip
 
 # The readers with a choice a rule makes, handed its Reading (a PDF's page); each is its format's
 # entry in READERS too, where, called without one, it makes the default choice.
-TAKES_READING: Mapping[str, ReaderTakingReading] = MappingProxyType({PDF: pdf.load})
+TAKES_READING: Mapping[str, ReaderTakingReading] = MappingProxyType({PDF: pdf.load, VIDEO: _video})
 
 
 def load_source(
-    data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget = Budget(None), reading: Reading = Reading()
+    data: Source, boxes: Sequence[Box], max_pixels: int, budget: Budget = Budget(None), reading: Reading = Reading()
 ) -> Loaded:
     """Decoded (scaled down as far as the largest box allows: JPEG draft, PNG shrink-on-load),
     upright, in a mode fit for resampling; plus the embedded ICC profile, which still describes
     these pixels, and the source's own size. Nothing is decoded before the header shows that the
-    image fits the limits and the budget. reading reaches only the readers in TAKES_READING."""
-    source_format = sniff_format(data)
+    image fits the limits and the budget. reading reaches only the readers in TAKES_READING;
+    a RandomAccess only the video reader (any other format is read whole by its caller)."""
+    source_format = sniff_format(head_of(data))
     if source_format in TAKES_READING:
-        return TAKES_READING[source_format](data, boxes, max_pixels, budget, reading=reading)
+        return TAKES_READING[source_format](data, boxes, max_pixels, budget, reading=reading)  # type: ignore[arg-type]
+    if isinstance(data, RandomAccess):
+        raise TypeError(f"a {source_format} source is read whole, not in ranges")
     return READERS[source_format](data, boxes, max_pixels, budget)

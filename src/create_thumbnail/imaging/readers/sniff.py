@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from create_thumbnail.errors import NotAnImage
-from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, SVG, TIFF, WEBP
+from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, SVG, TIFF, VIDEO, WEBP, enabled
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 _AVIF_BRANDS = {b"avif", b"avis"}
+EBML = b"\x1a\x45\xdf\xa3"  # Matroska and WebM
+# The first box of a QuickTime movie written before ftyp existed (old cameras, QuickTime 6).
+_QUICKTIME_BOXES = {b"moov", b"mdat", b"wide", b"pnot", b"skip", b"free"}
 
 
 def sniff_format(data: bytes) -> str:
@@ -23,6 +28,8 @@ def sniff_format(data: bytes) -> str:
         return TIFF
     if data[4:8] == b"ftyp":
         return _iso_media_format(data)
+    if data.startswith(EBML) or _quicktime(data):
+        return VIDEO
     if data.startswith(b"%PDF-"):  # at the very start: bytes before the header are not taken
         return PDF
     from create_thumbnail.imaging.readers.svg import looks_like_svg  # XML text: after every binary magic
@@ -32,13 +39,29 @@ def sniff_format(data: bytes) -> str:
     raise NotAnImage(f"not an image format we read: the data starts with {data[:8]!r}")
 
 
+def read_in_ranges(head: bytes, source_formats: Iterable[str]) -> bool:
+    """Whether a source is read in ranges (a video, when SOURCE_FORMATS takes them) rather
+    than whole: decided from its first bytes, before the rest is read."""
+    try:
+        return sniff_format(head) == VIDEO and VIDEO in enabled(source_formats)
+    except NotAnImage:
+        return False
+
+
+def _quicktime(data: bytes) -> bool:
+    """A movie's first box without ftyp: its name, and a size that can be a box's (0: to the
+    end, 1: a 64-bit size follows, else at least the 8 bytes of its header)."""
+    return data[4:8] in _QUICKTIME_BOXES and int.from_bytes(data[:4], "big") not in range(2, 8)
+
+
 def _iso_media_format(data: bytes) -> str:
-    """HEIF and AVIF share the ISO media file: its ftyp box names the major brand and the
-    compatible ones; an AVIF may declare the generic 'mif1' first."""
+    """HEIF, AVIF and MP4/MOV share the ISO media file: its ftyp box names the major brand and
+    the compatible ones; an AVIF may declare the generic 'mif1' first. Any other brand is a
+    movie (isom, mp41, mp42, avc1, qt, M4V, 3gp...: brands are many; FFmpeg's demuxer decides)."""
     size = int.from_bytes(data[:4], "big")
     brands = {data[8:12]} | {data[i : i + 4] for i in range(16, min(size, 64), 4)}
     if brands & _AVIF_BRANDS:
         return AVIF
     if brands & _HEIF_BRANDS:
         return HEIF
-    raise NotAnImage(f"an ISO media file of brand {data[8:12]!r}, not HEIF or AVIF")
+    return VIDEO
