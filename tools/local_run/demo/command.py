@@ -19,7 +19,7 @@ import shutil
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -269,7 +269,7 @@ def _invoke(invoke: Invoke, s3: Any, sample: Sample, out_dir: Path, base_url: st
     return row
 
 
-def _gallery(out_dir: Path, credits: dict[str, str]) -> tuple[Path, Path | None, str | None]:
+def _gallery(out_dir: Path, credits: Mapping[str, str] | None = None) -> tuple[Path, Path | None, str | None]:
     """index.html from the manifests, a real file's credit under its thumbnails; its screenshot
     at 1600 px, the page's full height, when Chromium is here, else why not. ./scripts/demo
     installs no Chromium (a system package, as root): the thumbnails need none, and
