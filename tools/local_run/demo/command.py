@@ -19,7 +19,7 @@ import shutil
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -50,11 +50,11 @@ SOURCE_BUCKET = "demo-source"
 RESIZED_BUCKET = "demo-resized"
 # What the demo shows beyond the defaults: two fit boxes and a cover box (attention gravity, or the
 # object's focal point) in AVIF, WebP and the source's format, for out/index.html's <picture>s;
-# HEIC and animated GIF sources. --sizes replaces the boxes.
+# HEIC, animated GIF, PDF and SVG sources. --sizes replaces the boxes.
 DEMO_SETTINGS = {
     "THUMBNAIL_SIZES": "256x256,1024x1024,150x150:cover",
     "THUMBNAIL_FORMAT": "avif,webp,source",
-    "SOURCE_FORMATS": "jpeg,png,gif,heif",
+    "SOURCE_FORMATS": "jpeg,png,gif,heif,pdf,svg",
     "THUMBNAIL_ANIMATED": "true",
 }
 
@@ -74,7 +74,7 @@ class Row:
         return {
             "key": self.sample.key, "expect": self.sample.expect, "status": self.reply.get("status"),
             "reason": self.reply.get("reason"), "thumbnails": self.reply.get("thumbnails", []),
-            "ms": round(self.ms, 2), "problems": self.problems,
+            "ms": round(self.ms, 2), "problems": self.problems, "credit": self.sample.credit,
             "report": self.report.as_dict() if self.report else None,
         }  # fmt: skip
 
@@ -112,7 +112,8 @@ def run_demo(
     if local:
         init_ms = next((r.report.init_duration_ms for r in rows if r.report and r.report.init_duration_ms), None)
     sheet = contact_sheet(out_dir / "contact-sheet.png")
-    gallery, screenshot, unrendered = _gallery(out_dir)
+    credits = {row.sample.key: row.sample.credit for row in rows if row.sample.credit}
+    gallery, screenshot, unrendered = _gallery(out_dir, credits)
     problems = [f"{row.sample.key}: {problem}" for row in rows for problem in row.problems]
     if as_json:
         document = {"runtime": runtime, "init_ms": init_ms, "rows": [row.as_dict() for row in rows],
@@ -124,6 +125,7 @@ def run_demo(
         return 1 if problems else 0
     print(f"endpoint {endpoint}, buckets {SOURCE_BUCKET} -> {RESIZED_BUCKET}", file=stream)
     _print_table(rows, stream)
+    _print_credits(credits, stream)
     if local:
         _print_environment(rows, init_ms, stream)
     print(f"\nthumbnails in {out_dir}/, the function's JSON log in {log_path}", file=stream)
@@ -267,11 +269,12 @@ def _invoke(invoke: Invoke, s3: Any, sample: Sample, out_dir: Path, base_url: st
     return row
 
 
-def _gallery(out_dir: Path) -> tuple[Path, Path | None, str | None]:
-    """index.html from the manifests; its screenshot at 1600 px, the page's full height, when
-    Chromium is here, else why not. ./scripts/demo installs no Chromium (a system package, as
-    root): the thumbnails need none, and ./scripts/bootstrap.sh test installs it for the tests."""
-    gallery = write_gallery(out_dir, read_manifests(out_dir / "manifests"))
+def _gallery(out_dir: Path, credits: Mapping[str, str] | None = None) -> tuple[Path, Path | None, str | None]:
+    """index.html from the manifests, a real file's credit under its thumbnails; its screenshot
+    at 1600 px, the page's full height, when Chromium is here, else why not. ./scripts/demo
+    installs no Chromium (a system package, as root): the thumbnails need none, and
+    ./scripts/bootstrap.sh test installs it for the tests."""
+    gallery = write_gallery(out_dir, read_manifests(out_dir / "manifests"), credits)
     try:
         with serve(out_dir) as url:
             height = int(re.search(r'data-height="(\d+)"', dump_dom(url + "index.html?measure", (1600, 900)))[1])
@@ -361,6 +364,14 @@ def _print_table(rows: list[Row], stream: TextIO) -> None:
             for i, cell in enumerate(line)
         ]
         print("  ".join(cells).rstrip(), file=stream)
+
+
+def _print_credits(credits: dict[str, str], stream: TextIO) -> None:
+    """The samples someone else made: where each came from, and its licence."""
+    if credits:
+        print("\nnot made here, copied unchanged from the test fixtures:", file=stream)
+        for key, credit in credits.items():
+            print(f"  {key}: {credit}", file=stream)
 
 
 def _print_environment(rows: list[Row], init_ms: float | None, stream: TextIO) -> None:

@@ -1,11 +1,13 @@
-"""out/index.html: every source beside its renditions, built from the manifests alone, as an
-application that shows thumbnails would build its pages.
+"""out/index.html: every source beside its renditions, built from the manifests alone (only the
+credits of files someone else made come from the demo), as an application that shows thumbnails
+would build its pages.
 
 Each source is a <picture>: an AVIF and a WebP <source> where those renditions exist, an <img>
 of the source's own format last, every one with a srcset of the fit renditions' widths, so the
 browser picks the format it can show and the width the layout needs. The BlurHash is painted
 behind the image until it has loaded (a 40-line decoder in the page; the dominant colour first,
-before any script runs). Cover renditions follow as they are. Sizes and bytes under each.
+before any script runs). Cover renditions follow as they are. Sizes and bytes under each, and
+for a source someone else made (the demo's PDF and SVG), where it came from and its licence.
 
 Every image's address is the url the manifest gives its rendition (DELIVERY_BASE_URL), never one
 built here from its key: a page that builds URLs itself breaks on keys with '#', '%' or '?', and
@@ -50,7 +52,7 @@ def fallback_format(formats: Iterable[str]) -> str:
     return next((f for f in formats if f not in PREFERRED), "webp" if "webp" in formats else formats[0])
 
 
-def _figure(manifest: Mapping[str, Any]) -> str:
+def _figure(manifest: Mapping[str, Any], credit: str | None = None) -> str:
     source = manifest["source"]
     sets = srcsets(manifest)
     placeholder = manifest["placeholder"]
@@ -67,9 +69,11 @@ def _figure(manifest: Mapping[str, Any]) -> str:
                      for r in _shown(manifest) if r["fit"] == "cover" and r["format"] == img_format)  # fmt: skip
     rows = "".join(f"<li>{html.escape(r['box'])} {r['fit']} {r['format']}: {r['width']}×{r['height']}, "
                    f"{r['bytes']:,} bytes</li>" for r in manifest["renditions"])  # fmt: skip
+    credited = f'<p class="credit">{html.escape(credit)}</p>' if credit else ""
     return (f'<figure data-key="{html.escape(source["key"])}"><picture>{sources}{img}</picture>'
             f'<div class="covers">{covers}</div><figcaption><b>{html.escape(source["key"])}</b> '
-            f'{source["width"]}×{source["height"]}, {source["size"]:,} bytes<ul>{rows}</ul></figcaption></figure>')
+            f'{source["width"]}×{source["height"]}, {source["size"]:,} bytes<ul>{rows}</ul>{credited}'
+            f'</figcaption></figure>')
 
 
 STYLE = """
@@ -80,6 +84,7 @@ figure { margin: 0; padding: 8px; background: #fff; border: 1px solid #ddd; }
 picture img { width: 100%; height: auto; display: block; background-size: cover; }
 .covers img { margin: 6px 6px 0 0; }
 figcaption ul { margin: 4px 0 0; padding-left: 18px; color: #555; font-size: 12px; }
+.credit { margin: 4px 0 0; color: #555; font-size: 12px; font-style: italic; }
 """
 
 # BlurHash decoding (Wolt's algorithm) into a small canvas, shown behind each image until it loads.
@@ -126,9 +131,12 @@ if (location.search === "?measure") addEventListener("load", () => {
 """
 
 
-def write_gallery(out_dir: Path, manifests: list[dict[str, Any]]) -> Path:
-    """index.html in out_dir; its images are wherever the manifests' urls say."""
-    figures = "\n".join(_figure(m) for m in manifests if any(r["fit"] == "inside" for r in _shown(m)))
+def write_gallery(out_dir: Path, manifests: list[dict[str, Any]], credits: Mapping[str, str] | None = None) -> Path:
+    """index.html in out_dir; its images are wherever the manifests' urls say. credits: source
+    key -> where a file someone else made came from, and its licence, shown under it."""
+    credits = credits or {}
+    figures = "\n".join(_figure(m, credits.get(m["source"]["key"])) for m in manifests
+                         if any(r["fit"] == "inside" for r in _shown(m)))  # fmt: skip
     page = (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>Thumbnails</title>"
             f"<meta name=viewport content='width=device-width'><style>{STYLE}</style></head><body>"
             f"<h1>{len(manifests)} sources, from their manifests</h1><section class=grid>{figures}</section>"

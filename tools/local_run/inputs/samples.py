@@ -1,7 +1,8 @@
-"""Sample uploads the project makes itself, each with the outcome the handler must produce.
+"""Sample uploads, each with the outcome the handler must produce: pictures the project makes
+itself, and a PDF and an SVG other people made, taken from the test fixtures with their credit.
 
-Every picture is drawn upright with a red block in its top-left corner and an arrow pointing up,
-so a wrongly oriented thumbnail is obvious at a glance and checkable by a pixel.
+Every picture made here is drawn upright with a red block in its top-left corner and an arrow
+pointing up, so a wrongly oriented thumbnail is obvious at a glance and checkable by a pixel.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 from io import BytesIO
+from pathlib import Path
 from typing import Literal
 
 from PIL import Image, ImageDraw
@@ -20,6 +22,9 @@ from local_run.inputs.icc_profiles import ADOBE_RGB, cmyk_profile, rgb_profile
 Expect = Literal["created", "skipped", "failed"]
 
 MARKER = (220, 30, 30)
+# Real files the tests read, committed with their sources and licences (each folder's README.md):
+# a fresh clone has them, and the editable install (scripts/bootstrap.sh) reads them in place.
+FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures"
 # exif_transpose(stored) == upright, for stored = upright.transpose(_STORE[orientation]).
 _STORE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -40,6 +45,30 @@ class Sample:
     expect: Expect
     what: str
     metadata: tuple[tuple[str, str], ...] = ()  # x-amz-meta-* set at upload
+    credit: str | None = None  # a file someone else made: where it came from and its licence
+
+
+@dataclass(frozen=True)
+class RealFile:
+    """A fixture someone else made, as its folder's README.md credits it."""
+
+    path: str  # under tests/fixtures/
+    repository: str
+    source_path: str
+    licence: str
+
+    @property
+    def credit(self) -> str:
+        return f"from {self.repository}, {self.source_path}; {self.licence}; copied as tests/fixtures/{self.path}"
+
+    def read(self) -> bytes:
+        return (FIXTURES / self.path).read_bytes()
+
+
+# The demo's PDF and SVG: real documents look like nothing code draws in a few lines.
+PDF_SAMPLE = RealFile("pdf/photo-in-text.pdf", "py-pdf/sample-files", "003-pdflatex-image/pdflatex-image.pdf",
+                      "CC-BY-SA-4.0")  # fmt: skip
+SVG_SAMPLE = RealFile("svg/svgedit-arbelos.svg", "SVG-Edit/svgedit", "archive/examples/arbelos.svg", "MIT")
 
 
 def photo(size: tuple[int, int], seed: int = 0) -> Image.Image:
@@ -219,6 +248,10 @@ def demo_samples() -> list[Sample]:
         Sample("phone/IMG_0001.heic", heif_bytes(photo((1512, 2016), seed=8)),
                "image/heic", "created", "a phone's HEIC, made a JPEG thumbnail"),
         Sample("graphics/spinner.gif", spinner_gif(), "image/gif", "created", "animated GIF, kept animated"),
+        Sample("docs/chapter-with-photo.pdf", PDF_SAMPLE.read(), "application/pdf", "created",
+               "A4 PDF, text and a photo: its first page, a JPEG thumbnail", credit=PDF_SAMPLE.credit),
+        Sample("graphics/arbelos.svg", SVG_SAMPLE.read(), "image/svg+xml", "created",
+               "SVG illustration, gradients and paths: rendered, a PNG thumbnail", credit=SVG_SAMPLE.credit),
         Sample("docs/notes.txt", b"Thumbnails land in the resized bucket.\n",
                "text/plain", "skipped", "not an image key"),
         Sample("uploads/error-page.jpg", b"<html><body>502 Bad Gateway</body></html>\n",
