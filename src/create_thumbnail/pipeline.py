@@ -70,6 +70,9 @@ class Outcome:
     warnings: tuple[str, ...] = ()  # made, but not quite as the source was (a profile ignored)
     manifest: dict[str, Any] | None = field(default=None, repr=False)  # for completion events
     manifest_key: str | None = None  # where it was written, if it was
+    # A video's: bytes brought from the source (of source_bytes) and the ranged GETs it took.
+    source_bytes_read: int | None = None
+    ranged_requests: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         reply: dict[str, Any] = {"bucket": self.bucket, "key": self.key, "status": self.status}
@@ -77,6 +80,9 @@ class Outcome:
             reply["reason"] = self.reason
         if self.source_bytes is not None:
             reply["source_bytes"] = self.source_bytes
+        if self.source_bytes_read is not None:
+            reply["source_bytes_read"] = self.source_bytes_read
+            reply["ranged_requests"] = self.ranged_requests
         if self.thumbnails:
             reply["thumbnails"] = [asdict(written) for written in self.thumbnails]
         if self.manifest_key is not None:
@@ -203,6 +209,8 @@ def _outcome(bucket: str, key: str, result: Result, started: float, receipt: str
         bucket, key, result.status, result.reason, result.source.size if result.source else None, made,
         _ms(started), error=result.error, receipt=receipt, removed=result.removed, warnings=result.warnings,
         manifest=result.manifest, manifest_key=result.manifest_key,
+        source_bytes_read=result.read.bytes if result.read else None,
+        ranged_requests=result.read.requests if result.read else None,
     )  # fmt: skip
 
 
@@ -284,6 +292,9 @@ def _log(index: int, outcome: Outcome, settings: Settings) -> None:
         fields["destination_bucket"] = settings.destination_bucket
         fields["thumbnails"] = [written.key for written in outcome.thumbnails]
         fields["source_bytes"] = outcome.source_bytes
+        if outcome.source_bytes_read is not None:
+            fields["source_bytes_read"] = outcome.source_bytes_read
+            fields["ranged_requests"] = outcome.ranged_requests
     fields["ms"] = round(outcome.ms, 1)
     getattr(logger, _LOG_LEVEL[outcome.status])(_LOG_MESSAGE[outcome.status], extra=fields)
     for warning in outcome.warnings:

@@ -8,6 +8,10 @@ binary wheels): an x86_64 Pillow would deploy fine and fail on the first import.
 boto3 (the runtime ships it) must stay out, which also keeps the artifact small. Every module is
 shipped compiled, as an unchecked-hash .pyc, since /var/task is read-only and Lambda would
 otherwise compile each one at every cold start.
+
+The same build makes the video decoder layer (layers/video/Makefile): PyAV's locked aarch64
+wheel under python/, compiled for /opt/python; never in the function itself. A stack that does
+not read video leaves the layer out (template.yaml's ReadsVideo), so its function is the same.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ pytestmark = pytest.mark.slow
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 FUNCTION = "CreateThumbnailFunction"
+LAYER = "VideoDecoderLayer"
+# Lambda's limit on a function's unzipped code and every layer it attaches, together.
+LAMBDA_UNZIPPED_LIMIT_MB = 262_144_000 / 1e6
 EM_AARCH64 = 183
 OPERATIONS_DOC = REPO_ROOT / "docs" / "operations.md"
 MAX_ARTIFACT_MB = 80  # ~67 MB today: Pillow's and libvips' bundled codecs, PDFium, resvg, Powertools, .pyc
@@ -49,12 +56,24 @@ NOT_SHIPPED = {
     "local_run", "failed_events", "tests",
     # provided by the Lambda python3.13 runtime
     "boto3", "botocore", "s3transfer",
+    # the video decoder: the layer's, attached only to a stack that reads video
+    "av",
 }  # fmt: skip
 
 
 @pytest.fixture(scope="session")
-def function_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build once; the built function's directory."""
+def function_dir(build_dir: Path) -> Path:
+    return build_dir / FUNCTION
+
+
+@pytest.fixture(scope="session")
+def layer_dir(build_dir: Path) -> Path:
+    return build_dir / LAYER
+
+
+@pytest.fixture(scope="session")
+def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build once; the build directory, a folder per function and layer."""
     tmp = tmp_path_factory.mktemp("sam-build")
     home = tmp / "home"
     # sam checks PyPI for a newer version once a week; a fresh HOME would make it check now.
@@ -82,7 +101,7 @@ def function_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     if result.returncode != 0:
         pytest.fail(f"sam build failed:\n{result.stdout}\n{result.stderr}", pytrace=False)
-    return tmp / "build" / FUNCTION
+    return tmp / "build"
 
 
 def elf_machine(path: Path) -> int | None:
@@ -170,10 +189,16 @@ def pyc_for(source: Path) -> Path:
 def test_every_module_ships_an_unchecked_hash_pyc(function_dir: Path) -> None:
     """Python 3.13 loads these without reading or stat-ing the source; a stale or foreign .pyc
     (src/'s own, timestamp-checked, or of a module since deleted) would fail here."""
-    assert sys.implementation.cache_tag == CACHE_TAG  # so MAGIC_NUMBER is the runtime's
     sources = sorted(function_dir.rglob("*.py"))
     assert len(sources) > 100  # the dependencies are compiled too, not only our package
-    assert {pyc_for(p) for p in sources} == set(function_dir.rglob("*.pyc"))
+    assert not wrong_pycs(function_dir)
+
+
+def wrong_pycs(folder: Path) -> dict[str, tuple[bytes, int, bytes]]:
+    """Each module under folder whose .pyc is missing, stray or not unchecked-hash of its source."""
+    assert sys.implementation.cache_tag == CACHE_TAG  # so MAGIC_NUMBER is the runtime's
+    sources = sorted(folder.rglob("*.py"))
+    assert {pyc_for(p) for p in sources} == set(folder.rglob("*.pyc"))
     wrong = {}
     for source in sources:
         header = pyc_for(source).read_bytes()[:16]
@@ -181,8 +206,8 @@ def test_every_module_ships_an_unchecked_hash_pyc(function_dir: Path) -> None:
         source_hash = importlib.util.source_hash(source.read_bytes())
         expected = (importlib.util.MAGIC_NUMBER, UNCHECKED_HASH_FLAGS, source_hash)
         if found != expected:
-            wrong[str(source.relative_to(function_dir))] = found
-    assert not wrong
+            wrong[str(source.relative_to(folder))] = found
+    return wrong
 
 
 def test_makefile_default_architecture_is_the_templates() -> None:
@@ -213,3 +238,48 @@ def test_artifact_size(function_dir: Path, record_property) -> None:
     # The figure the docs give is a claim this test owns: within 10% of what was built.
     documented = float(re.search(r"The artifact: (\d+(?:\.\d+)?) MB unzipped", OPERATIONS_DOC.read_text())[1])
     assert abs(documented - megabytes) <= 0.1 * megabytes, f"docs/operations.md says {documented} MB"
+
+
+# --- the video decoder layer ---------------------------------------------------------------------
+
+
+def test_the_video_layer_holds_exactly_its_lock_under_python(layer_dir: Path) -> None:
+    assert {entry.name for entry in layer_dir.iterdir()} == {"python"}  # Lambda's /opt/python
+    site = layer_dir / "python"
+    infos = [p.name.removesuffix(".dist-info") for p in site.glob("*.dist-info")]
+    installed = {canonicalize_name(n): v for n, v in (info.rsplit("-", 1) for info in infos)}
+    assert installed == locked_versions(REPO_ROOT / "layers" / "video" / "requirements.txt")
+    assert not (site / "bin").exists()
+
+
+def test_the_video_layer_is_built_for_arm64_and_compiled_for_opt(layer_dir: Path) -> None:
+    site = layer_dir / "python"
+    native = [p for p in site.rglob("*.so*") if p.is_file() and elf_machine(p) is not None]
+    assert native and {elf_machine(p) for p in native} == {EM_AARCH64}
+    assert not wrong_pycs(site)
+    some_pyc = next((site / "av").rglob("*.pyc")).read_bytes()
+    assert b"/opt/python/av/" in some_pyc  # tracebacks name the paths Lambda has
+
+
+def test_layer_makefile_default_architecture_is_the_templates() -> None:
+    makefile = (REPO_ROOT / "layers" / "video" / "Makefile").read_text()
+    default = re.search(r"^LAMBDA_ARCHITECTURE \?= (\S+)$", makefile, re.MULTILINE)
+    layer = yaml_parse((REPO_ROOT / "template.yaml").read_text())["Resources"][LAYER]
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    assert default and [default[1]] == layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+
+
+def megabytes_in(folder: Path) -> float:
+    return sum(p.lstat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+
+
+def test_the_video_layer_size_is_the_documented_one_and_fits_with_the_function(
+    function_dir: Path, layer_dir: Path, record_property
+) -> None:
+    layer, function = megabytes_in(layer_dir), megabytes_in(function_dir)
+    print(f"\nunzipped {LAYER}: {layer:.1f} MB; with the function {function + layer:.1f} MB")
+    record_property("video_layer_mb", round(layer, 1))
+    assert function + layer < 0.8 * LAMBDA_UNZIPPED_LIMIT_MB
+    documented = float(re.search(r"The video decoder layer: (\d+(?:\.\d+)?) MB unzipped",
+                                 OPERATIONS_DOC.read_text())[1])  # fmt: skip
+    assert abs(documented - layer) <= 0.1 * layer, f"docs/operations.md says {documented} MB"

@@ -7,7 +7,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tests.fuzz import gif_frames, metadata, mutations, pdf_edits, structure, svg_edits, tiff_tags
+from tests.fuzz import gif_frames, metadata, mutations, pdf_edits, structure, svg_edits, tiff_tags, video_edits
 from tests.fuzz.container_edits import large_ispe, length_field, mid_ispe, size_field, ten_bit_alpha, walkable
 from tests.fuzz.limits import INPUTS_PER_CLASS, MASTER_SEED, MEMORY_MB
 from tests.fuzz.seeds import JPEG, PDF, PNG, SEED_BY_NAME, SEEDS, SIXTEEN_BIT_MODES, TIFF, Seed, seed_bytes
@@ -117,6 +117,13 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("svg-giant-filter", svg_edits.giant_filter, svg_edits.is_svg, INPUTS_PER_CLASS // 40),
     Mutation("svg-entities", svg_edits.entities, svg_edits.is_svg, INPUTS_PER_CLASS // 8),
     Mutation("svg-embedded-image", svg_edits.embedded_image, svg_edits.is_svg, INPUTS_PER_CLASS // 16),
+    # A video is demuxed and a frame or more decoded by FFmpeg: ~20-100 ms an input.
+    Mutation("mp4-box-length", video_edits.mp4_box_length, video_edits.is_mp4, INPUTS_PER_CLASS // 2),
+    Mutation("mp4-picture-size", video_edits.mp4_picture_size, video_edits.is_mp4, INPUTS_PER_CLASS // 4),
+    Mutation("mp4-matrix", video_edits.mp4_matrix, video_edits.is_mp4, INPUTS_PER_CLASS // 8),
+    Mutation("mp4-sample-table", video_edits.mp4_sample_table, video_edits.is_mp4, INPUTS_PER_CLASS // 2),
+    Mutation("webm-element-size", video_edits.webm_element_size, video_edits.is_webm, INPUTS_PER_CLASS // 4),
+    Mutation("webm-picture-size", video_edits.webm_picture_size, video_edits.is_webm, INPUTS_PER_CLASS // 8),
 )
 SEED_CLASS = Mutation("seed", mutations.unchanged, _any, 1)
 MUTATION_BY_NAME = {m.name: m for m in (SEED_CLASS, *MUTATIONS)}

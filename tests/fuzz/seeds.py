@@ -6,7 +6,8 @@ ImageTooLarge.
 
 Adding a seed is one line in SEEDS. Pixels are deterministic by construction (noise from
 random.Random, not Image.effect_noise, whose C rand() state depends on what ran before), so
-an input is the same bytes in every process and on every run.
+an input is the same bytes in every process and on every run. Videos alone are real files read
+from tests/fixtures/video/ (VIDEO_SEEDS).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from io import BytesIO
+from pathlib import Path
 
 from local_run.inputs.grid import COLOURS, heif_bytes, source_bytes
 from local_run.inputs.hostile import PNG_SIGNATURE, scan_bomb_jpeg, tall_palette_png, wide_rgb16_png
@@ -35,7 +37,7 @@ from local_run.inputs.samples import (
 )
 from PIL import Image
 
-from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, SVG, TIFF, WEBP
+from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, SVG, TIFF, VIDEO, WEBP
 from tests.fuzz import pdf_edits
 
 RGB_MODES = frozenset({"RGB", "RGBA", "P", "RGB;16", "RGBA;16"})
@@ -239,6 +241,17 @@ SEEDS: tuple[Seed, ...] = (
     Seed("hostile-wide-rgb16-png", PNG, "RGB;16", wide_rgb16_png, expect="ImageTooLarge"),
     Seed("hostile-scan-bomb-jpeg", JPEG, "RGB", scan_bomb_jpeg, expect="ImageTooLarge"),
 )  # fmt: skip
+# Videos are not made here but taken from real clips (tests/fixtures/video/README.md): an encoder
+# to make them would be a test dependency of its own, and these are what phones and sites write.
+VIDEO_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "video"
+VIDEO_SEEDS = {
+    "video-h264-mp4": "h264-landscape.mp4",
+    "video-hevc-mp4": "hevc-black-first-frame.mp4",
+    "video-h264-mov": "h264-bt601.mov",
+    "video-vp9-webm": "vp9-square.webm",
+}
+SEEDS += tuple(Seed(name, VIDEO, "RGB", lambda file=file: (VIDEO_FIXTURES / file).read_bytes())
+               for name, file in VIDEO_SEEDS.items())  # fmt: skip
 SEED_BY_NAME = {seed.name: seed for seed in SEEDS}
 PDF_IMAGES = frozenset({"pdf-image", "pdf-rotated-forms"})  # the PDF seeds that draw an image
 

@@ -95,6 +95,30 @@ def test_a_body_over_the_byte_limit_is_refused_unread(harness):
         opened.read(max_bytes=100)
 
 
+def test_a_head_is_read_once_and_the_rest_follows_it(harness):
+    data = bytes(range(256)) * 4000
+    harness.add("clip.mp4", data)
+    with harness.storage.open(harness.bucket, "clip.mp4") as opened:
+        assert opened.head(1000) == data[:1000]
+        assert opened.head(10) == data[:10]  # kept, not read again
+        assert opened.read(len(data)) == data
+
+
+def test_a_range_is_read_only_of_the_object_that_was_opened(harness):
+    """If-Match on the ranged GET: a video's demuxer never reads bytes of the object's successor,
+    nor of nothing once it is deleted."""
+    data = bytes(range(256)) * 4000
+    stored = harness.add("clip.mp4", data)
+    assert harness.storage.read_range(harness.bucket, "clip.mp4", 1000, 5000, stored.etag) == data[1000:5000]
+    assert harness.storage.read_range(harness.bucket, "clip.mp4", len(data) - 5, len(data), stored.etag) == data[-5:]
+    harness.add("clip.mp4", data[::-1])
+    with pytest.raises(WriteConflict):
+        harness.storage.read_range(harness.bucket, "clip.mp4", 0, 10, stored.etag)
+    harness.remove("clip.mp4")
+    with pytest.raises(WriteConflict):
+        harness.storage.read_range(harness.bucket, "clip.mp4", 0, 10, stored.etag)
+
+
 def test_versions_delete_markers_and_undeletes_decide_what_is_current(harness):
     harness.versioned()
     first = harness.add("a.jpg", b"first")

@@ -74,6 +74,7 @@ def test_local_batch_event_is_what_the_function_parses_back():
 
 def test_a_local_backfill_takes_from_the_shell_every_setting_that_changes_a_digest():
     """Else backfill --stale would judge thumbnails against another rule than the function's."""
-    shaping = {"THUMBNAIL_SIZES": "64x64", "THUMBNAIL_RULES": "{}", "PDF_PAGE": "2", "JPEG_QUALITY": "70",
+    shaping = {"THUMBNAIL_SIZES": "64x64", "THUMBNAIL_RULES": "{}", "PDF_PAGE": "2", "VIDEO_POSTER": "3",
+               "VIDEO_SEARCH_SECONDS": "5", "JPEG_QUALITY": "70",
                "MAX_FRAMES": "20", "SOURCE_FORMATS": "jpeg,pdf"}  # fmt: skip
     assert _function_settings({**shaping, "HOME": "/home/me", "AWS_REGION": "eu-west-1"}) == shaping

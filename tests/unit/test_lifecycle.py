@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -49,6 +50,25 @@ def test_an_upload_is_made_and_its_manifest_records_each_thumbnails_etag(storage
     result = reconcile(SOURCE, "a.jpg", destination(storage))
     assert (result.status, result.manifest_key) == ("created", "manifests/a.jpg.json")
     assert_current(storage, "a.jpg", ["128x128/a.jpg", "64x64/a.jpg"])
+
+
+def test_a_video_replaced_while_its_frames_are_read_gets_its_successors_thumbnails_only(storage):
+    """The ranged GET after the first finds another object under the key (its If-Match fails):
+    the attempt starts over on the object there now, and no byte of the first reaches a thumbnail
+    of the second."""
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "video"
+    settings = replace(SETTINGS, source_formats=("jpeg", "video"))
+    storage.add(SOURCE, "a.mp4", (fixtures / "h264-4k-phone-portrait.mp4").read_bytes())
+
+    def replace_on_the_first_ranged_get() -> None:  # the open's GET has passed; the next is ranged
+        storage.before[("GET", SOURCE, "a.mp4")] = lambda: storage.add(
+            SOURCE, "a.mp4", (fixtures / "h264-landscape.mp4").read_bytes())
+
+    storage.before[("GET", SOURCE, "a.mp4")] = replace_on_the_first_ranged_get
+    result = reconcile(SOURCE, "a.mp4", destination(storage, settings))
+    assert result.status == "created"
+    assert_current(storage, "a.mp4", ["128x128/a.mp4.jpg", "64x64/a.mp4.jpg"])
+    assert (manifest(storage, "a.mp4")["source"]["width"], manifest(storage, "a.mp4")["source"]["height"]) == (1080, 720)
 
 
 def test_a_source_deleted_before_the_manifest_is_committed_leaves_nothing(storage):

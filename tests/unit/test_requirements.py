@@ -6,6 +6,9 @@ is uv's hashed lock of everything the artifact installs (src/Makefile installs i
 --require-hashes). Lists kept by hand drift apart, and a lock not made again after a pin moved
 would ship the old version: this keeps the three in step. The command that makes the lock heads
 requirements.in. tests/build/test_sam_build.py checks the artifact holds exactly the locked set.
+
+The video decoder layer has its own input and lock (layers/video/), pinning what pyproject's
+`video` extra pins for the tests and the demo.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from packaging.utils import canonicalize_name
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCK_INPUT = REPO_ROOT / "src" / "requirements.in"
 LOCK = REPO_ROOT / "src" / "requirements.txt"
+VIDEO_LAYER_INPUT = REPO_ROOT / "layers" / "video" / "requirements.in"
+VIDEO_LAYER_LOCK = REPO_ROOT / "layers" / "video" / "requirements.txt"
 PROVIDED_BY_THE_RUNTIME = {"boto3"}
 # The runtime's AWS SDK, shipped again it would shadow the runtime's own (and its 31 MB).
 RUNTIME_SDK = {"boto3", "botocore", "s3transfer"}
@@ -39,10 +44,10 @@ def requirement_lines(path: Path) -> list[str]:
     return [line for line in lines if line]
 
 
-def lock_entries() -> dict[str, tuple[Requirement, list[str]]]:
+def lock_entries(lock: Path = LOCK) -> dict[str, tuple[Requirement, list[str]]]:
     """Each lock entry as name -> (its requirement, the options that follow it, as written)."""
     entries = {}
-    for line in requirement_lines(LOCK):
+    for line in requirement_lines(lock):
         requirement, _, options = line.partition(" --")
         parsed = Requirement(requirement)
         options_given = f"--{options}".split() if options else []
@@ -50,9 +55,9 @@ def lock_entries() -> dict[str, tuple[Requirement, list[str]]]:
     return entries
 
 
-def locked_versions() -> dict[str, str]:
-    """name -> version of every package the artifact installs, as the lock pins it."""
-    return {name: str(r.specifier).removeprefix("==") for name, (r, _) in lock_entries().items()}
+def locked_versions(lock: Path = LOCK) -> dict[str, str]:
+    """name -> version of every package the artifact (or a layer) installs, as its lock pins it."""
+    return {name: str(r.specifier).removeprefix("==") for name, (r, _) in lock_entries(lock).items()}
 
 
 def project_dependencies() -> list[str]:
@@ -99,3 +104,17 @@ def test_runtime_provided_packages_are_not_shipped() -> None:
     assert PROVIDED_BY_THE_RUNTIME <= pins(project_dependencies()).keys()
     assert not PROVIDED_BY_THE_RUNTIME & pins(requirement_lines(LOCK_INPUT)).keys()
     assert not RUNTIME_SDK & lock_entries().keys()
+
+
+def test_the_video_layer_pins_what_the_video_extra_pins_and_locks_it_with_hashes() -> None:
+    extra = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["video"]
+    assert pins(requirement_lines(VIDEO_LAYER_INPUT)) == pins(extra) == {"av": "==19.0.2"}
+    entries = lock_entries(VIDEO_LAYER_LOCK)
+    assert {name: str(r.specifier) for name, (r, _) in entries.items() if name in pins(extra)} == pins(extra)
+    for name, (requirement, options) in entries.items():
+        assert options and all(SHA256.fullmatch(option) for option in options), name
+        assert not requirement.marker, name
+
+
+def test_the_video_decoder_is_never_in_the_functions_lock() -> None:
+    assert "av" not in lock_entries()

@@ -78,7 +78,7 @@ def _function_settings(environ: Mapping[str, str]) -> dict[str, str]:
     THUMBNAIL_RULES='{...}' thumbnail-local backfill --local --stale."""
     return {name: value for name, value in environ.items()
             if name.startswith(("THUMBNAIL_", "SOURCE_FORMATS", "SOURCE_KEY_PREFIX", "MAX_", "JPEG_", "WEBP_", "AVIF_", "PNG_",
-                                "PDF_"))}  # fmt: skip
+                                "PDF_", "VIDEO_"))}  # fmt: skip
 
 
 def backfill_stack(clients: Mapping[str, Any], stack: str, dry_run: bool, out: TextIO, stale: bool = False) -> int:

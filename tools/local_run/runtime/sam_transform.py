@@ -51,12 +51,13 @@ def sam_translate(sam_template: Template, parameters: dict[str, str] | None = No
     these stack parameters (the rest at their defaults). Conditions stay unresolved: the
     parameters only matter to the transform, CloudFormation decides the conditions."""
     template = copy.deepcopy(sam_template)
-    # The translator wants code in S3; `sam package` would upload CodeUri and put the S3 URI here.
+    # The translator wants code in S3; `sam package` would upload CodeUri (a layer's ContentUri)
+    # and put the S3 URI here.
     for resource in template["Resources"].values():
         props = resource.get("Properties", {})
-        code_uri = props.get("CodeUri")
-        if resource["Type"] == "AWS::Serverless::Function" and isinstance(code_uri, str):
-            props["CodeUri"] = f"s3://packaged-code-bucket/{code_uri.strip('/')}.zip"
+        field = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}.get(resource["Type"])
+        if field and isinstance(props.get(field), str):
+            props[field] = f"s3://packaged-code-bucket/{props[field].strip('/')}.zip"
     translator = Translator(
         managed_policy_map={},
         sam_parser=Parser(),

@@ -59,9 +59,16 @@ FIRST_FRAMES = 60
 # Frames decoded at most to reach a rule's time from the keyframe before it (a 10-second GOP at
 # 30 fps), and in all.
 MAX_FRAMES = 300
-# The decoder's reference frames (H.264 and HEVC: up to 16) and the frames in flight beside them,
-# each a YUV 4:2:0 picture (1.5 samples a pixel, 2 bytes a sample above 8 bits; 4:4:4 is 3).
-_FRAMES_HELD = 16 + 3
+# What the decoder may hold: its reference pictures (H.264 and HEVC allow 16 in small pictures,
+# and bound them by a level's picture buffer: 6 frames of 4K at the levels phones and cameras
+# use, 5.1 and 5.2, whose buffer is DPB_PIXELS), the frame being decoded, and the poster kept
+# while the search goes on. Measured (benchmarks/video_bench.py): 39 MB for a 4K phone clip,
+# 87 MB for 8K, against estimates of 200 and 536 MB: the bound is for a stream that asks for all
+# the references its level allows.
+DPB_PIXELS = 6 * 8_912_896
+_MAX_REFERENCES, _MIN_REFERENCES, _FRAMES_BESIDE = 16, 6, 2
+# Samples a pixel by chroma subsampling (FFmpeg's pix_fmt names); an unknown one as 4:4:4.
+_SAMPLES = {"420": 1.5, "411": 1.5, "410": 1.25, "422": 2.0, "440": 2.0, "444": 3.0, "gray": 1.0}
 # FFmpeg's own state (demuxer index, codec contexts, swscale) and the ranged reader's blocks
 # (ranged.KEEP_BLOCKS x MAX_BLOCK at most).
 _FIXED_BYTES = 24 * 1024 * 1024 + 64 * 1024 * 1024
@@ -97,10 +104,12 @@ def load(
         coded = (stream.codec_context.width, stream.codec_context.height)
         check_shape(coded)
         check_pixels(coded, max_pixels)
-        admit(estimate_decode(coded, _bits(stream)), budget, held=0)
+        admit(estimate_decode(coded, stream.codec_context.pix_fmt or ""), budget, held=0)
         stream.codec_context.thread_count = 1
         frame = _poster(av, container, stream, reading.poster, reading.search_seconds, notes.append)
         displayed = display_size((frame.width, frame.height), _aspect(stream))
+        check_shape(displayed)  # a pixel aspect ratio of 642:1 makes a picture no camera does
+        check_pixels(displayed, max_pixels)
         transpose = display_transpose(_matrix(frame), notes.append)
         image = _picture(av, frame, displayed, boxes, transpose)
     finally:
@@ -109,12 +118,14 @@ def load(
     return Loaded(image, None, upright, tuple(notes))
 
 
-def estimate_decode(size: tuple[int, int], bits: int) -> int:
-    """Peak bytes of decoding one frame of this coded size: the decoder's reference pictures,
+def estimate_decode(size: tuple[int, int], pix_fmt: str) -> int:
+    """Peak bytes of decoding a frame of this coded size and pixel format (see DPB_PIXELS), with
     FFmpeg's state and the ranged reader's blocks."""
-    width, height = size
-    sample = 2 if bits > 8 else 1
-    return int(width * height * 3 * sample * _FRAMES_HELD) + _FIXED_BYTES  # 4:4:4, the costliest
+    pixels = size[0] * size[1]
+    samples = next((n for key, n in _SAMPLES.items() if key in pix_fmt), 3.0)
+    depth = 2 if any(bits in pix_fmt for bits in ("p9", "10", "12", "14", "16")) else 1
+    references = min(_MAX_REFERENCES, max(_MIN_REFERENCES, DPB_PIXELS // max(1, pixels)))
+    return int(pixels * samples * depth * (references + _FRAMES_BESIDE)) + _FIXED_BYTES
 
 
 def display_size(coded: tuple[int, int], aspect: float) -> tuple[int, int]:
@@ -174,7 +185,8 @@ def _reading(av: Any) -> Iterator[None]:
 def _video_stream(container: Any) -> Any:
     """The first video stream that is a moving picture (not a cover image attached to audio)."""
     for stream in container.streams.video:
-        if not _attached_picture(stream) and stream.codec_context.width and stream.codec_context.height:
+        codec = stream.codec_context  # None where FFmpeg has no decoder for the stream's codec
+        if codec is not None and not _attached_picture(stream) and codec.width and codec.height:
             return stream
     raise NotAnImage("a media file without a video stream (audio only?)")
 
@@ -182,11 +194,6 @@ def _video_stream(container: Any) -> Any:
 def _attached_picture(stream: Any) -> bool:
     disposition = getattr(stream, "disposition", None)
     return bool(disposition is not None and "attached_pic" in str(disposition).lower())
-
-
-def _bits(stream: Any) -> int:
-    pix_fmt = stream.codec_context.pix_fmt or ""
-    return 10 if any(depth in pix_fmt for depth in ("10", "12", "14", "16")) else 8
 
 
 def _poster(
