@@ -9,6 +9,8 @@ One module per source family, each a function with the same signature (Reader):
   pillow.py    what Pillow decodes whole: WebP (still), GIF (first frame), TIFF, AVIF
   heif.py      HEIF: pi-heif registered on the first one, then as pillow.py
   animated.py  the frames of an animated GIF or WebP, when THUMBNAIL_ANIMATED keeps them
+  pdf.py       PDF: the first page, rendered by PDFium
+  svg.py       SVG: rendered by resvg in a child process, nothing it names read
 
 registry.py maps a sniffed format (sniff.py) to its reader: load_source. What every reader
 shares is in one place, never repeated per reader: the header checks before any decoding and the
