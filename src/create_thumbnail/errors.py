@@ -31,6 +31,13 @@ class ImageTooLarge(PermanentError):
     """Too many pixels or bytes to decode safely within the function's memory."""
 
 
+class NoUsablePreview(PermanentError):
+    """A camera RAW whose embedded JPEG previews are absent, or all smaller than a box needs:
+    only a demosaic of its sensor data could make that thumbnail, and the function ships none
+    (imaging/readers/raw.py). Its bytes may be sound, so it is not NotAnImage; the same RAW
+    fails the same way until its boxes fit a preview it has."""
+
+
 class RecursionRefused(PermanentError):
     """The event came from the destination bucket: writing there would re-trigger us."""
 

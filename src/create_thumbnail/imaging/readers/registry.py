@@ -9,8 +9,8 @@ from types import MappingProxyType
 
 from create_thumbnail.config import Box
 from create_thumbnail.imaging.budget import Budget
-from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, SVG, TIFF, WEBP
-from create_thumbnail.imaging.readers import Loaded, Reader, heif, jpeg, pdf, pillow, png
+from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, RAW, SVG, TIFF, WEBP
+from create_thumbnail.imaging.readers import Loaded, Reader, heif, jpeg, pdf, pillow, png, raw
 from create_thumbnail.imaging.readers.sniff import sniff_format
 
 
@@ -31,6 +31,7 @@ READERS: Mapping[str, Reader] = MappingProxyType({
     HEIF: heif.load,
     PDF: pdf.load,  # the first page, rendered by PDFium (imported on the first PDF)
     SVG: _svg,  # rendered by resvg in a child process
+    RAW: raw.load,  # the embedded JPEG preview, through jpeg.py; no demosaic
 })  # fmt: skip
 
 
