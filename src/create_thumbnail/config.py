@@ -113,9 +113,10 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 OUTPUT_FORMATS = ("source", "jpeg", "png", "webp", "avif")
 # What the function reads. JPEG and PNG by default; the others are opt-in (HEIF needs pi-heif,
-# PDF pypdfium2, SVG resvg-py: shipped, each imported only when such a file arrives; video PyAV,
-# in a layer the stack attaches only then).
-ALL_SOURCE_FORMATS = ("jpeg", "png", "webp", "gif", "tiff", "heif", "avif", "pdf", "svg", "video")
+# PDF pypdfium2, SVG resvg-py: shipped, each imported only when such a file arrives; a camera
+# RAW's embedded preview needs nothing more than JPEG does; video PyAV, in a layer the stack
+# attaches only then).
+ALL_SOURCE_FORMATS = ("jpeg", "png", "webp", "gif", "tiff", "heif", "avif", "pdf", "svg", "raw", "video")
 DEFAULT_SOURCE_FORMATS = ("jpeg", "png")
 GRAVITIES = ("attention", "centre")
 INSIDE, COVER = "inside", "cover"

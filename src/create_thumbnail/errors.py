@@ -31,6 +31,13 @@ class ImageTooLarge(PermanentError):
     """Too many pixels or bytes to decode safely within the function's memory."""
 
 
+class NoUsablePreview(PermanentError):
+    """A camera RAW whose embedded JPEG previews are absent, or all smaller than a box needs:
+    only a demosaic of its sensor data could make that thumbnail, and the function ships none
+    (imaging/readers/raw.py). Its bytes may be sound, so it is not NotAnImage; the same RAW
+    fails the same way until its boxes fit a preview it has."""
+
+
 class ReadLimitExceeded(ImageTooLarge):
     """A video's poster frame could not be reached within the bytes a source may be read for
     (MAX_VIDEO_READ_BYTES): its index or its first frames are too far apart or too large."""

@@ -7,7 +7,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tests.fuzz import gif_frames, metadata, mutations, pdf_edits, structure, svg_edits, tiff_tags, video_edits
+from tests.fuzz import gif_frames, metadata, mutations, pdf_edits, raw_edits, structure, svg_edits, tiff_tags, video_edits
 from tests.fuzz.container_edits import large_ispe, length_field, mid_ispe, size_field, ten_bit_alpha, walkable
 from tests.fuzz.limits import INPUTS_PER_CLASS, MASTER_SEED, MEMORY_MB
 from tests.fuzz.seeds import JPEG, PDF, PNG, SEED_BY_NAME, SEEDS, SIXTEEN_BIT_MODES, TIFF, Seed, seed_bytes
@@ -117,6 +117,13 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("svg-giant-filter", svg_edits.giant_filter, svg_edits.is_svg, INPUTS_PER_CLASS // 40),
     Mutation("svg-entities", svg_edits.entities, svg_edits.is_svg, INPUTS_PER_CLASS // 8),
     Mutation("svg-embedded-image", svg_edits.embedded_image, svg_edits.is_svg, INPUTS_PER_CLASS // 16),
+    # Camera RAWs: the TIFF walk and the preview's JPEG header; ~60 ms of CPU an input here.
+    Mutation("raw-sensor-size", raw_edits.sensor_size, raw_edits.accepts, INPUTS_PER_CLASS // 4),
+    Mutation("raw-preview-pointer", raw_edits.preview_pointer, raw_edits.accepts, INPUTS_PER_CLASS // 4),
+    Mutation("raw-orientation", raw_edits.orientation, raw_edits.accepts, INPUTS_PER_CLASS // 8),
+    Mutation("raw-ifd-loop", raw_edits.ifd_loop, raw_edits.accepts, INPUTS_PER_CLASS // 8),
+    Mutation("raw-entry-count", raw_edits.entry_count, raw_edits.accepts, INPUTS_PER_CLASS // 8),
+    Mutation("raw-preview-bytes", raw_edits.preview_bytes, raw_edits.has_preview, INPUTS_PER_CLASS // 4),
     # A video is demuxed and a frame or more decoded by FFmpeg: ~20-100 ms an input.
     Mutation("mp4-box-length", video_edits.mp4_box_length, video_edits.is_mp4, INPUTS_PER_CLASS // 2),
     Mutation("mp4-picture-size", video_edits.mp4_picture_size, video_edits.is_mp4, INPUTS_PER_CLASS // 4),

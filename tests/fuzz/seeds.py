@@ -1,8 +1,10 @@
 """The valid images every mutation starts from, built in code: small (64-400 px) images of every
 source format the function reads, in the modes and layouts a thumbnailer meets, some with ICC
 profiles, AVIF and HEIF at 10 bits 4:4:4 with alpha (libvips' and pillow-heif's writers: Pillow's
-writes 8 bits); and the three hostile files of local_run.inputs.hostile, which must end as
-ImageTooLarge.
+writes 8 bits); camera RAWs in each make's shape (local_run.inputs.camera_raw) and two real
+ones whose previews their publishers stripped (tests/fixtures/raw); the three hostile files of
+local_run.inputs.hostile, which must end as ImageTooLarge, and a RAW with only sensor data, which
+must end as NoUsablePreview.
 
 Adding a seed is one line in SEEDS. Pixels are deterministic by construction (noise from
 random.Random, not Image.effect_noise, whose C rand() state depends on what ran before), so
@@ -22,6 +24,7 @@ from functools import cache
 from io import BytesIO
 from pathlib import Path
 
+from local_run.inputs import camera_raw
 from local_run.inputs.grid import COLOURS, heif_bytes, source_bytes
 from local_run.inputs.hostile import PNG_SIGNATURE, scan_bomb_jpeg, tall_palette_png, wide_rgb16_png
 from local_run.inputs.icc_profiles import ADOBE_RGB, cmyk_profile, grey_profile, rgb_profile
@@ -37,7 +40,7 @@ from local_run.inputs.samples import (
 )
 from PIL import Image
 
-from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, SVG, TIFF, VIDEO, WEBP
+from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, RAW, SVG, TIFF, VIDEO, WEBP
 from tests.fuzz import pdf_edits
 
 RGB_MODES = frozenset({"RGB", "RGBA", "P", "RGB;16", "RGBA;16"})
@@ -175,6 +178,14 @@ def _animated(image_format: str, frames: list[Image.Image], **options: object) -
     return encode(frames[0], image_format, save_all=True, append_images=frames[1:], **options)
 
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def _fixture(folder: str, name: str) -> bytes:
+    """A real file, byte for byte (its source and licence: the folder's README)."""
+    return (FIXTURES / folder / name).read_bytes()
+
+
 def _exif_oriented(size: tuple[int, int], orientation: int, image_format: str) -> bytes:
     stored, exif = store_with_orientation(photo(size, 41), orientation)
     return encode(stored, image_format, exif=exif)
@@ -237,6 +248,18 @@ SEEDS: tuple[Seed, ...] = (
     Seed("svg-drawing", SVG, "RGBA", lambda: svg_drawing().encode()),
     Seed("svg-icon-viewbox", SVG, "RGBA", lambda: svg_drawing(root='viewBox="0 0 120 80"').encode()),
     Seed("svgz-drawing", SVG, "RGBA", lambda: gzip.compress(svg_drawing(head=_XML_HEAD).encode(), mtime=0)),
+    # Camera RAWs, each make's shape with a preview that serves the 1024 px box, turned by the
+    # RAW; two real ones (big-endian DNG, an ARW's SR2Private), which end as NoUsablePreview;
+    # and a DNG with only sensor data, which must.
+    Seed("raw-dng-preview", RAW, "RGB", lambda: camera_raw.dng((240, 160), 6, preview=(1100, 734), picture=photo((240, 160), 81))),
+    Seed("raw-cr2-preview", RAW, "RGB", lambda: camera_raw.cr2_like((1100, 734), 8, picture=photo((1100, 734), 82))),
+    Seed("raw-nef-preview", RAW, "RGB", lambda: camera_raw.nef_like((1100, 734), 3, picture=photo((1100, 734), 83))),
+    Seed("raw-arw-preview", RAW, "RGB",
+         lambda: camera_raw.arw_like((3000, 2000), (1100, 734), 1, picture=photo((1100, 734), 84))),
+    Seed("raw-real-dng-big-endian", RAW, "RGB", lambda: _fixture("raw", "exiftool-DNG.dng")),
+    Seed("raw-real-arw", RAW, "RGB", lambda: _fixture("raw", "file-type-sony-zv-e10.arw")),
+    Seed("hostile-raw-sensor-only", RAW, "RGB", lambda: camera_raw.dng((160, 120), 8, picture=photo((160, 120), 85)),
+         expect="NoUsablePreview"),
     Seed("hostile-tall-palette-png", PNG, "P", tall_palette_png, expect="ImageTooLarge"),
     Seed("hostile-wide-rgb16-png", PNG, "RGB;16", wide_rgb16_png, expect="ImageTooLarge"),
     Seed("hostile-scan-bomb-jpeg", JPEG, "RGB", scan_bomb_jpeg, expect="ImageTooLarge"),

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from local_run.inputs.camera_raw import dng
 from local_run.inputs.samples import encode, heif_bytes, photo
 
 from create_thumbnail.config import ALL_SOURCE_FORMATS, Box, Reading
@@ -99,12 +100,13 @@ print(loaded)
 
 
 def test_a_jpegs_cold_start_imports_neither_libvips_nor_pi_heif(tmp_path: Path):
-    """(pyvips loaded?, pi_heif loaded?) at cold start, after a JPEG, after a HEIF, after a PNG."""
+    """(pyvips loaded?, pi_heif loaded?) at cold start, after a JPEG, after a camera RAW (its
+    preview is a JPEG: nothing more), after a HEIF, after a PNG."""
     files = []
-    for name, data in [("a.jpg", encode(photo((400, 300)), "JPEG")), ("b.heic", heif_bytes(photo((400, 300)))),
-                       ("c.png", encode(photo((400, 300)), "PNG"))]:  # fmt: skip
+    for name, data in [("a.jpg", encode(photo((400, 300)), "JPEG")), ("b.dng", dng((200, 150), preview=(400, 300))),
+                       ("c.heic", heif_bytes(photo((400, 300)))), ("d.png", encode(photo((400, 300)), "PNG"))]:  # fmt: skip
         (tmp_path / name).write_bytes(data)
         files.append(str(tmp_path / name))
     done = subprocess.run([sys.executable, "-c", _PROBE, *files], capture_output=True, text=True, check=True,
                           env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})  # fmt: skip
-    assert done.stdout.strip() == "[(False, False), (False, False), (False, True), (True, True)]"
+    assert done.stdout.strip() == "[(False, False), (False, False), (False, False), (False, True), (True, True)]"

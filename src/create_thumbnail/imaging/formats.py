@@ -25,6 +25,7 @@ PDF = "PDF"  # rendered by PDFium, not Pillow (readers/pdf.py)
 # The sources that may hold frames to keep (THUMBNAIL_ANIMATED): every other is one picture.
 ANIMATED_FORMATS = frozenset({GIF, WEBP})
 SVG = "SVG"  # not Pillow's: rendered by readers/svg.py
+RAW = "RAW"  # camera RAWs (DNG, CR2, NEF, ARW): their embedded JPEG preview (readers/raw.py)
 VIDEO = "VIDEO"  # a poster frame, decoded by FFmpeg from ranged reads (readers/video.py)
 # Pillow calls a JPEG with a second picture (a phone's depth map or stereo pair) MPO; it is a JPEG.
 JPEG_FAMILY = frozenset({JPEG, "MPO"})
@@ -47,6 +48,7 @@ SOURCES = MappingProxyType({
     "avif": SourceFormat(AVIF, "avif", (".avif",)),
     "pdf": SourceFormat(PDF, "pdf", (".pdf",)),
     "svg": SourceFormat(SVG, "svg", (".svg", ".svgz")),
+    "raw": SourceFormat(RAW, "raw", (".dng", ".cr2", ".nef", ".arw")),
     "video": SourceFormat(VIDEO, "video", (".mp4", ".m4v", ".mov", ".webm", ".mkv")),
 })  # fmt: skip
 
@@ -102,7 +104,7 @@ def source_output(source_format: str, alpha: bool, animated: bool) -> str:
     it; an animated GIF stays GIF (when animation is kept), a still one becomes PNG; TIFF and
     HEIF, which browsers do not show, become JPEG, or PNG when they have alpha; a PDF page is
     rendered onto white, as paper, so it is JPEG; an SVG (rendered with transparency) becomes PNG;
-    a video's frame, opaque, JPEG."""
+    a camera RAW's preview is a JPEG, and stays one; a video's frame, opaque, JPEG."""
     if source_format in JPEG_FAMILY or source_format == PDF:
         return JPEG
     if source_format in (PNG, WEBP, AVIF):

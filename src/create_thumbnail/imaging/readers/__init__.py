@@ -11,6 +11,7 @@ One module per source family, each a function with the same signature (Reader):
   animated.py  the frames of an animated GIF or WebP, when THUMBNAIL_ANIMATED keeps them
   pdf.py       PDF: the rule's page, rendered by PDFium at the size the largest box needs
   svg.py       SVG: rendered by resvg in a child process, nothing it names ever read
+  raw.py       camera RAWs: the embedded JPEG preview that serves the boxes, through jpeg.py
   video.py     MP4, MOV, WebM: a poster frame, FFmpeg reading the object in ranges
 
 A reader with a choice a rule makes (a PDF's page) also takes the rule's Reading, keyword-only,

@@ -19,11 +19,20 @@ from create_thumbnail.imaging.renditions import draft_size
 
 
 def load(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget) -> Loaded:
+    return load_oriented(data, boxes, max_pixels, budget, None)
+
+
+def load_oriented(
+    data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget, orientation: int | None
+) -> Loaded:
+    """As load, turned by orientation instead of the JPEG's own where one is given: a camera
+    RAW's preview, which the RAW orients (readers/raw.py)."""
     image, header = open_checked(data, max_pixels)
     full_size = image.size
-    orientation = orientation_of(image)
+    own = orientation is None
+    orientation = orientation_of(image) if orientation is None else orientation
     _draft(image, boxes, orientation)  # image.size is the drafted one from here on
-    return pillow.decode(image, header, data, boxes, budget, full_size, orientation)
+    return pillow.decode(image, header, data, boxes, budget, full_size, orientation, reread=own)
 
 
 def _draft(image: Image.Image, boxes: Sequence[Box], orientation: int) -> None:

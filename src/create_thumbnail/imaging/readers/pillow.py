@@ -25,16 +25,16 @@ def load(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget) -> 
 
 def decode(
     image: Image.Image, header: Header, data: bytes, boxes: Sequence[Box], budget: Budget,
-    full_size: tuple[int, int], orientation: int,
+    full_size: tuple[int, int], orientation: int, reread: bool = True,
 ) -> Loaded:
     """An opened, checked image decoded at image.size (a JPEG's after draft; full_size is the
     source's own), admitted to the budget first, then turned upright and put in a resampling
-    mode."""
+    mode. reread: False where the orientation is the caller's, not the image's own."""
     estimate = partial(estimate_peak, header, image.size, boxes)
     admit(estimate(orientation in TRANSPOSING), budget, held=len(data))
     with decoding():
         image.load()
-    if (late := orientation_of(image)) != orientation:  # TIFF: Pillow turned it already
+    if reread and (late := orientation_of(image)) != orientation:  # TIFF: Pillow turned it already
         orientation = late
         admit(estimate(orientation in TRANSPOSING), budget, held=len(data))
     icc_profile = image.info.get("icc_profile") or None

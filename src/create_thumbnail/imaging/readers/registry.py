@@ -9,7 +9,7 @@ from types import MappingProxyType
 
 from create_thumbnail.config import Box, Reading
 from create_thumbnail.imaging.budget import Budget
-from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, SVG, TIFF, VIDEO, WEBP
+from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, RAW, SVG, TIFF, VIDEO, WEBP
 from create_thumbnail.imaging.readers import (
     Loaded,
     RandomAccess,
@@ -22,6 +22,7 @@ from create_thumbnail.imaging.readers import (
     pdf,
     pillow,
     png,
+    raw,
 )
 from create_thumbnail.imaging.readers.sniff import sniff_format
 
@@ -52,6 +53,7 @@ READERS: Mapping[str, Reader] = MappingProxyType({
     HEIF: heif.load,
     PDF: pdf.load,  # the rule's page, rendered by PDFium (imported on the first PDF)
     SVG: _svg,  # rendered by resvg in a child process
+    RAW: raw.load,  # the embedded JPEG preview, through jpeg.py; no demosaic
     VIDEO: _video,  # a poster frame, FFmpeg reading the object in ranges (PyAV, from its layer)
 })  # fmt: skip
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from create_thumbnail.errors import NotAnImage
-from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, SVG, TIFF, VIDEO, WEBP, enabled
+from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, RAW, SVG, TIFF, VIDEO, WEBP, enabled
+from create_thumbnail.imaging.readers.raw_layout import is_camera_raw
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 _AVIF_BRANDS = {b"avif", b"avis"}
@@ -25,7 +26,9 @@ def sniff_format(data: bytes) -> str:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return WEBP
     if data.startswith((b"II*\x00", b"MM\x00*")):
-        return TIFF
+        # DNG, CR2, NEF and ARW are TIFF too: their IFDs tell (raw_layout.py). Without raw in
+        # SOURCE_FORMATS such a file is refused, never decoded as the small TIFF its first IFD is.
+        return RAW if is_camera_raw(data) else TIFF
     if data[4:8] == b"ftyp":
         return _iso_media_format(data)
     if data.startswith(EBML) or _quicktime(data):
