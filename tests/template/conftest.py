@@ -46,6 +46,10 @@ def resolve_conditions(template: Template, parameters: dict[str, str] | None = N
                 return all(evaluate(a) for a in args)
             if name == "Fn::Or":
                 return any(evaluate(a) for a in args)
+            if name == "Fn::Split":
+                return evaluate(args[1]).split(args[0])
+            if name == "Fn::Join":
+                return args[0].join(evaluate(args[1]))
         return node
 
     def decide(name: str) -> bool:

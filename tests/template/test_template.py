@@ -30,7 +30,7 @@ from typing import Any
 import botocore.session
 import pytest
 
-from create_thumbnail.config import DEFAULT_THUMBNAIL_CACHE_CONTROL, MAX_PDF_PAGE, Reading, Settings
+from create_thumbnail.config import ALL_SOURCE_FORMATS, DEFAULT_THUMBNAIL_CACHE_CONTROL, MAX_PDF_PAGE, Reading, Settings
 from tests.template.conftest import resolve_conditions, spelled
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -737,6 +737,26 @@ def test_thumbnail_cache_control_reaches_the_function_with_the_functions_own_def
     pattern = re.compile(parameter["AllowedPattern"])
     assert all(pattern.fullmatch(v) for v in ("", "no-cache", "public, max-age=31536000, immutable", "x" * 256))
     assert not any(pattern.fullmatch(v) for v in ("max-age=300\r\nX-Evil: 1", "max-âge=1", "\tno-cache", "x" * 257))
+
+
+@pytest.mark.parametrize(
+    "formats, attached",
+    [("jpeg,png", False), ("jpeg,png,pdf,svg,raw", False), ("jpeg,video", True), (" video , jpeg ", True),
+     ("video", True)],
+)
+def test_the_video_decoder_layer_exists_and_is_attached_only_when_video_is_read(
+    sam_template: dict, formats: str, attached: bool
+) -> None:
+    deployed = resolve_conditions(sam_template, {"SourceFormats": formats})
+    assert ("VideoDecoderLayer" in deployed["Resources"]) is attached
+    layers = deployed["Resources"][FUNCTION]["Properties"].get("Layers")
+    assert layers == ([{"Ref": "VideoDecoderLayer"}] if attached else None)
+    assert re.fullmatch(sam_template["Parameters"]["SourceFormats"]["AllowedPattern"], formats)
+
+
+def test_no_other_source_format_is_named_with_video_in_it() -> None:
+    """ReadsVideo finds "video" anywhere in SourceFormats' text."""
+    assert [name for name in ALL_SOURCE_FORMATS if "video" in name] == ["video"]
 
 
 def test_pdf_page_reaches_the_function_with_the_functions_own_default(sam_template: dict, cfn_template: dict) -> None:
