@@ -13,7 +13,6 @@ import copy
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import count
 from typing import Any
@@ -29,7 +28,8 @@ from local_run.inputs.s3_events import (
     put_event,
     put_record,
 )
-from local_run.shared import environment
+
+from tests.integration.uploads import configured
 
 BOXES = ("64x64", "256x256")  # THUMBNAIL_SIZES as the handler fixture sets it
 CREATED = "ObjectCreated:Put"
@@ -136,15 +136,6 @@ def deliver(handler: Any, buckets: Any, lambda_context: Any) -> Callable[..., No
     return invoke
 
 
-@contextmanager
-def configured(values: Mapping[str, str]) -> Iterator[None]:
-    """The function redeployed with these settings: its first-invocation wiring built again."""
-    from create_thumbnail import app
-
-    with environment(values):
-        app.wiring.cache_clear()
-        yield
-    app.wiring.cache_clear()
 
 
 @pytest.fixture

@@ -4,29 +4,17 @@ rendered from the page PDF_PAGE or the key's rule asks for."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 
 from local_run.inputs.s3_events import put_event
-from local_run.shared import environment
 from PIL import Image
 
-from tests.integration.uploads import keys, upload
+from tests.integration.uploads import configured, keys, upload
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pdf"
 
 
-@contextmanager
-def _reconfigured(values: dict[str, str]) -> Iterator[None]:
-    """The function redeployed with these settings: its first-invocation wiring built again."""
-    from create_thumbnail import app
-
-    with environment(values):
-        app.wiring.cache_clear()
-        yield
-    app.wiring.cache_clear()
 
 
 def test_a_pdf_gets_jpeg_thumbnails_of_its_first_page_when_pdf_is_on(s3, buckets, handler, lambda_context):
@@ -35,7 +23,7 @@ def test_a_pdf_gets_jpeg_thumbnails_of_its_first_page_when_pdf_is_on(s3, buckets
         "docs/locked.pdf": (FIXTURES / "encrypted-open-password.pdf").read_bytes(),
     }
     records = [upload(s3, buckets.source, key, data) for key, data in documents.items()]
-    with _reconfigured({"SOURCE_FORMATS": "jpeg,png,pdf"}):
+    with configured({"SOURCE_FORMATS": "jpeg,png,pdf"}):
         reply = handler(put_event(*records), lambda_context)
 
     assert (reply["created"], reply["failed"]) == (1, 1)
@@ -52,7 +40,7 @@ def test_a_pdf_gets_jpeg_thumbnails_of_its_first_page_when_pdf_is_on(s3, buckets
 
 def test_a_pdf_key_is_skipped_by_a_function_that_reads_jpeg_only(s3, buckets, handler, lambda_context):
     record = upload(s3, buckets.source, "docs/a.pdf", (FIXTURES / "vector-text.pdf").read_bytes())
-    with _reconfigured({"SOURCE_FORMATS": "jpeg"}):
+    with configured({"SOURCE_FORMATS": "jpeg"}):
         reply = handler(put_event(record), lambda_context)
 
     assert (reply["created"], reply["skipped"], reply["failed"]) == (0, 1, 0)
@@ -71,7 +59,7 @@ def test_a_rules_page_becomes_the_thumbnail_and_a_shorter_pdf_gives_its_last(s3,
     }
     records = [upload(s3, buckets.source, key, data) for key, data in documents.items()]
     rules = json.dumps({"reports/": {"page": "2"}})
-    with _reconfigured({"SOURCE_FORMATS": "jpeg,png,pdf", "THUMBNAIL_RULES": rules}):
+    with configured({"SOURCE_FORMATS": "jpeg,png,pdf", "THUMBNAIL_RULES": rules}):
         reply = handler(put_event(*records), lambda_context)
 
     assert (reply["created"], reply["failed"]) == (3, 0)
@@ -95,7 +83,7 @@ def test_a_page_changed_makes_the_thumbnails_again_and_page_one_said_aloud_does_
     record = upload(s3, buckets.source, "docs/rotated.pdf", (FIXTURES / "rotated-90.pdf").read_bytes())
     statuses = []
     for page in ("", "1", "2"):
-        with _reconfigured({"SOURCE_FORMATS": "jpeg,png,pdf", "PDF_PAGE": page}):
+        with configured({"SOURCE_FORMATS": "jpeg,png,pdf", "PDF_PAGE": page}):
             statuses.append(handler(put_event(record), lambda_context)["records"][0]["status"])
     assert statuses == ["created", "duplicate", "created"]
     assert _size(s3, buckets.resized, "256x256/docs/rotated.pdf.jpg") == (182, 256)  # page 2, /Rotate 180

@@ -5,27 +5,15 @@ default settings, and refused by name where only tiff is on."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from io import BytesIO
 
 from local_run.inputs.camera_raw import dng, nef_like
 from local_run.inputs.s3_events import put_event
-from local_run.shared import environment
 from PIL import Image
 
-from tests.integration.uploads import keys, upload
+from tests.integration.uploads import configured, keys, upload
 
 
-@contextmanager
-def _reconfigured(values: dict[str, str]) -> Iterator[None]:
-    """The function redeployed with these settings: its first-invocation wiring built again."""
-    from create_thumbnail import app
-
-    with environment(values):
-        app.wiring.cache_clear()
-        yield
-    app.wiring.cache_clear()
 
 
 def test_a_raw_gets_upright_jpeg_thumbnails_from_its_preview_when_raw_is_on(s3, buckets, handler, lambda_context):
@@ -33,7 +21,7 @@ def test_a_raw_gets_upright_jpeg_thumbnails_from_its_preview_when_raw_is_on(s3, 
     without a preview: thumbnails upright for the first, a failure naming why for the second."""
     records = [upload(s3, buckets.source, "photos/turned.dng", dng((600, 400), 6, preview=(900, 600))),
                upload(s3, buckets.source, "photos/sensor-only.DNG", dng((600, 400)))]  # fmt: skip
-    with _reconfigured({"SOURCE_FORMATS": "jpeg,png,raw"}):
+    with configured({"SOURCE_FORMATS": "jpeg,png,raw"}):
         reply = handler(put_event(*records), lambda_context)
 
     assert (reply["created"], reply["failed"]) == (1, 1)
@@ -65,7 +53,7 @@ def test_a_raw_key_is_skipped_by_the_default_settings(s3, buckets, handler, lamb
 def test_a_raw_named_tif_is_refused_by_name_where_only_tiff_is_on(s3, buckets, handler, lambda_context):
     """Its first IFD, a 160 x 120 thumbnail, is a TIFF a TIFF reader would show: not thumbnailed."""
     record = upload(s3, buckets.source, "scans/a.tif", nef_like((1200, 800)))
-    with _reconfigured({"SOURCE_FORMATS": "jpeg,png,tiff"}):
+    with configured({"SOURCE_FORMATS": "jpeg,png,tiff"}):
         reply = handler(put_event(record), lambda_context)
 
     assert (reply["created"], reply["failed"]) == (0, 1)

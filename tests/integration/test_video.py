@@ -6,29 +6,18 @@ the ranged GET's If-Match on moto: tests/integration/test_storage_contract.py.)"
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 
 from local_run.inputs.s3_events import put_event
-from local_run.shared import environment
 from PIL import Image
 
-from tests.integration.uploads import keys, upload
+from tests.integration.uploads import configured, keys, upload
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "video"
 PORTRAIT = "h264-4k-phone-portrait.mp4"  # 2.5 MB, its index after the media
 
 
-@contextmanager
-def _reconfigured(values: dict[str, str]) -> Iterator[None]:
-    from create_thumbnail import app
-
-    with environment(values):
-        app.wiring.cache_clear()
-        yield
-    app.wiring.cache_clear()
 
 
 def test_a_phone_clip_is_read_in_ranges_and_gets_thumbnails_of_its_upright_picture(
@@ -36,7 +25,7 @@ def test_a_phone_clip_is_read_in_ranges_and_gets_thumbnails_of_its_upright_pictu
 ):
     data = (FIXTURES / PORTRAIT).read_bytes()
     record = upload(s3, buckets.source, "clips/portrait.mp4", data)
-    with _reconfigured({"SOURCE_FORMATS": "jpeg,video", "MAX_VIDEO_READ_BYTES": str(4 << 20)}):
+    with configured({"SOURCE_FORMATS": "jpeg,video", "MAX_VIDEO_READ_BYTES": str(4 << 20)}):
         reply = handler(put_event(record), lambda_context)
 
     [done] = reply["records"]
@@ -56,7 +45,7 @@ def test_a_phone_clip_is_read_in_ranges_and_gets_thumbnails_of_its_upright_pictu
 
 def test_a_video_key_is_skipped_by_a_function_that_reads_images_only(s3, buckets, handler, lambda_context):
     record = upload(s3, buckets.source, "clips/a.mp4", (FIXTURES / "h264-landscape.mp4").read_bytes())
-    with _reconfigured({"SOURCE_FORMATS": "jpeg,png"}):
+    with configured({"SOURCE_FORMATS": "jpeg,png"}):
         reply = handler(put_event(record), lambda_context)
     assert (reply["created"], reply["skipped"]) == (0, 1)
     assert keys(s3, buckets.resized) == []
@@ -64,7 +53,7 @@ def test_a_video_key_is_skipped_by_a_function_that_reads_images_only(s3, buckets
 
 def test_a_clip_over_the_read_limit_fails_permanently_and_leaves_nothing(s3, buckets, handler, lambda_context):
     record = upload(s3, buckets.source, "clips/portrait.mp4", (FIXTURES / PORTRAIT).read_bytes())
-    with _reconfigured({"SOURCE_FORMATS": "jpeg,video", "MAX_VIDEO_READ_BYTES": str(1 << 20)}):
+    with configured({"SOURCE_FORMATS": "jpeg,video", "MAX_VIDEO_READ_BYTES": str(1 << 20)}):
         reply = handler(put_event(record), lambda_context)
     [failed] = reply["records"]
     assert failed["status"] == "failed"
@@ -76,7 +65,7 @@ def test_a_rules_poster_time_and_the_first_frame_with_a_picture(s3, buckets, han
     data = (FIXTURES / "vp9-square.webm").read_bytes()
     records = [upload(s3, buckets.source, key, data) for key in ("trailers/a.webm", "clips/a.webm")]
     rules = json.dumps({"trailers/": {"poster": "2.5"}})
-    with _reconfigured({"SOURCE_FORMATS": "jpeg,video", "THUMBNAIL_RULES": rules}):
+    with configured({"SOURCE_FORMATS": "jpeg,video", "THUMBNAIL_RULES": rules}):
         reply = handler(put_event(*records), lambda_context)
     assert reply["created"] == 2
     trailer, clip = (s3.get_object(Bucket=buckets.resized, Key=f"256x256/{k}.jpg")["Body"].read()
