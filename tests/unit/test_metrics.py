@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 from local_run.inputs.grid import source_bytes
 from local_run.inputs.s3_events import load_event, put_event
@@ -101,3 +104,14 @@ def test_a_bug_is_retryable_and_counted_as_one_not_as_bad_input(capsys):
     found = metrics_of(capsys.readouterr().out)
     assert found[("RecordsRetryable", (("Error", "UnexpectedError"),))] == [1.0]
     assert found[("UnexpectedErrors", (("Raised", "AttributeError"),))] == [1.0]
+
+
+def test_a_video_counts_what_it_read_of_its_object_beside_its_size(capsys):
+    """A clip whose index follows its media: the first MiB, then ranged GETs."""
+    storage = InMemoryStorage()
+    clip = (Path(__file__).resolve().parents[1] / "fixtures" / "video" / "h264-4k-phone-portrait.mp4").read_bytes()
+    settings = replace(SETTINGS, source_formats=("jpeg", "video"))
+    publish(handle_event(put_event(storage.upload(SOURCE, "clip.mp4", clip)), settings, storage))
+    [line] = emf_lines(capsys.readouterr().out)
+    assert line["SourceBytes"] == [float(len(clip))]
+    assert line["RangedRequests"][0] >= 1 and line["SourceBytesRead"] == [float((1 << 20) + storage.ranged_bytes)]
