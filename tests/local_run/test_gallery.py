@@ -43,7 +43,8 @@ function report(frame) {
   return [...frame.contentDocument.querySelectorAll("figure")].map(figure => {
     const img = figure.querySelector("picture img");
     return {key: figure.dataset.key, currentSrc: img.currentSrc, complete: img.complete,
-            naturalWidth: img.naturalWidth, placeholder: img.dataset.placeholder || null,
+            naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight,
+            placeholder: img.dataset.placeholder || null,
             others: [...figure.querySelectorAll(".covers img")].map(c => c.complete && c.naturalWidth > 0)};
   });
 }
@@ -86,6 +87,9 @@ def test_every_image_loads_and_the_browser_picks_what_srcset_implies(demo_out: P
             assert result["placeholder"] == "drawn" and all(result["others"]), result
             chosen = unquote(urlparse(result["currentSrc"]).path.lstrip("/"))
             assert chosen == unquote(_expected(manifests[result["key"]], viewport)), (viewport, result)
+        # the video's poster frame, upright as the phone was held
+        [clip] = [r for r in results[name] if r["key"] == "clips/phone-portrait-4k.mp4"]
+        assert clip["naturalHeight"] > clip["naturalWidth"], clip
 
 
 def test_the_screenshot_shows_the_whole_gallery(demo_out: Path):

@@ -7,7 +7,7 @@ of the source's own format last, every one with a srcset of the fit renditions' 
 browser picks the format it can show and the width the layout needs. The BlurHash is painted
 behind the image until it has loaded (a 40-line decoder in the page; the dominant colour first,
 before any script runs). Cover renditions follow as they are. Sizes and bytes under each, and
-for a source someone else made (the demo's PDF and SVG), where it came from and its licence.
+for a source someone else made (the demo's PDF, SVG and video), where it came from and its licence.
 
 Every image's address is the url the manifest gives its rendition (DELIVERY_BASE_URL), never one
 built here from its key: a page that builds URLs itself breaks on keys with '#', '%' or '?', and

@@ -1,5 +1,6 @@
 """Sample uploads, each with the outcome the handler must produce: pictures the project makes
-itself, and a PDF and an SVG other people made, taken from the test fixtures with their credit.
+itself, and a PDF, an SVG and a phone's video clip other people made, taken from the test
+fixtures with their credit.
 
 Every picture made here is drawn upright with a red block in its top-left corner and an arrow
 pointing up, so a wrongly oriented thumbnail is obvious at a glance and checkable by a pixel.
@@ -69,6 +70,11 @@ class RealFile:
 PDF_SAMPLE = RealFile("pdf/photo-in-text.pdf", "py-pdf/sample-files", "003-pdflatex-image/pdflatex-image.pdf",
                       "CC-BY-SA-4.0")  # fmt: skip
 SVG_SAMPLE = RealFile("svg/svgedit-arbelos.svg", "SVG-Edit/svgedit", "archive/examples/arbelos.svg", "MIT")
+# A phone's 4K clip held upright, as cameras write it: stored sideways with a display matrix, its
+# index after the media, so it is read in ranges (its README names the licence in its prose).
+VIDEO_SAMPLE = RealFile("video/h264-4k-phone-portrait.mp4", "androidx/media",
+                        "libraries/test_data/src/test/assets/media/mp4/portrait_4k60.mp4",
+                        "Apache License 2.0")  # fmt: skip
 
 
 def photo(size: tuple[int, int], seed: int = 0) -> Image.Image:
@@ -252,6 +258,8 @@ def demo_samples() -> list[Sample]:
                "A4 PDF, text and a photo: its first page, a JPEG thumbnail", credit=PDF_SAMPLE.credit),
         Sample("graphics/arbelos.svg", SVG_SAMPLE.read(), "image/svg+xml", "created",
                "SVG illustration, gradients and paths: rendered, a PNG thumbnail", credit=SVG_SAMPLE.credit),
+        Sample("clips/phone-portrait-4k.mp4", VIDEO_SAMPLE.read(), "video/mp4", "created",
+               "a phone's 4K clip, index after the media: its first frame, upright", credit=VIDEO_SAMPLE.credit),
         Sample("docs/notes.txt", b"Thumbnails land in the resized bucket.\n",
                "text/plain", "skipped", "not an image key"),
         Sample("uploads/error-page.jpg", b"<html><body>502 Bad Gateway</body></html>\n",
