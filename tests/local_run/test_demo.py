@@ -149,6 +149,7 @@ def test_the_video_comes_out_upright_from_a_partial_read(demo_out: Path) -> None
         assert (width == height) if rendition["fit"] == "cover" else (height > width), rendition
     lines = (demo_out / "demo-output.txt").read_text().splitlines()
     first = next(i for i, line in enumerate(lines) if line.startswith(key))
+    assert lines[first].split()[1:3] == ["created", "2160x3840"]  # the frame as shown: Pillow reads no MP4
     read = re.search(r"read (\d+\.\d) MB of 2\.5 MB: the opening GET and (\d+) ranged GETs?$", lines[first + 1])
     assert read and float(read[1]) <= 2.5 and int(read[2]) >= 1, lines[first + 1]
     assert "benchmarks/video_bench.py measures the same clip grown to 64 GB" in "\n".join(lines)

@@ -70,6 +70,8 @@ class Row:
     ms: float
     problems: list[str] = field(default_factory=list)
     report: Report | None = None  # under the emulator: Lambda's REPORT for this invocation
+    # The source's size as its manifest gives it (upright): a video's frame, a RAW's preview.
+    manifest_size: tuple[int, int] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -306,6 +308,7 @@ def _check(row: Row, s3: Any, etag: str, out_dir: Path, base_url: str) -> None:
     manifest = None
     if row.reply.get("manifest"):
         manifest = json.loads(s3.get_object(Bucket=RESIZED_BUCKET, Key=row.reply["manifest"])["Body"].read())
+        row.manifest_size = (manifest["source"]["width"], manifest["source"]["height"])
         target = out_dir / row.reply["manifest"]
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(offline_manifest(manifest, base_url), ensure_ascii=False), encoding="utf-8")
@@ -344,12 +347,14 @@ def offline_manifest(manifest: dict[str, Any], base_url: str) -> dict[str, Any]:
     return {**manifest, "renditions": renditions, "base_url": None}  # null: relative urls
 
 
-def _source_size(sample: Sample) -> str:
+def _source_size(row: Row) -> str:
+    """The pixels as stored, where Pillow reads the file; else the size the function gave it (a
+    PDF's page, a video's frame, a RAW's preview); else none."""
     try:
-        with Image.open(BytesIO(sample.data)) as image:
+        with Image.open(BytesIO(row.sample.data)) as image:
             return f"{image.width}x{image.height}"
-    except Exception:  # noqa: BLE001 - a non-image has no size
-        return "-"
+    except Exception:  # noqa: BLE001 - not an image Pillow reads
+        return "{}x{}".format(*row.manifest_size) if row.manifest_size else "-"
 
 
 def _print_table(rows: list[Row], stream: TextIO) -> None:
@@ -362,7 +367,7 @@ def _print_table(rows: list[Row], stream: TextIO) -> None:
             lines.append((
                 row.sample.key if first else "",
                 str(row.reply.get("status")) if first else "",
-                _source_size(row.sample) if first else "",
+                _source_size(row) if first else "",
                 f"{len(row.sample.data):,}" if first else "",
                 f"{thumbnail['width']}x{thumbnail['height']}" if thumbnail else "-",
                 f"{thumbnail['bytes']:,}" if thumbnail else "-",
