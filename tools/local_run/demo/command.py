@@ -51,11 +51,11 @@ SOURCE_BUCKET = "demo-source"
 RESIZED_BUCKET = "demo-resized"
 # What the demo shows beyond the defaults: two fit boxes and a cover box (attention gravity, or the
 # object's focal point) in AVIF, WebP and the source's format, for out/index.html's <picture>s;
-# HEIC, animated GIF, PDF, SVG and video sources. --sizes replaces the boxes.
+# HEIC, animated GIF, PDF, SVG, video and camera RAW sources. --sizes replaces the boxes.
 DEMO_SETTINGS = {
     "THUMBNAIL_SIZES": "256x256,1024x1024,150x150:cover",
     "THUMBNAIL_FORMAT": "avif,webp,source",
-    "SOURCE_FORMATS": "jpeg,png,gif,heif,pdf,svg,video",
+    "SOURCE_FORMATS": "jpeg,png,gif,heif,pdf,svg,video,raw",
     "THUMBNAIL_ANIMATED": "true",
 }
 
@@ -78,6 +78,7 @@ class Row:
             "key": self.sample.key, "expect": self.sample.expect, "status": self.reply.get("status"),
             "reason": self.reply.get("reason"), "thumbnails": self.reply.get("thumbnails", []),
             "ms": round(self.ms, 2), "problems": self.problems, "credit": self.sample.credit,
+            "made_here": self.sample.made_here,
             "report": self.report.as_dict() if self.report else None,
             "source_bytes": len(self.sample.data), "source_bytes_read": self.reply.get("source_bytes_read"),
             "ranged_requests": self.reply.get("ranged_requests"),
@@ -127,7 +128,8 @@ def run_demo(
         init_ms = next((r.report.init_duration_ms for r in rows if r.report and r.report.init_duration_ms), None)
     sheet = contact_sheet(out_dir / "contact-sheet.png")
     credits = {row.sample.key: row.sample.credit for row in rows if row.sample.credit}
-    gallery, screenshot, unrendered = _gallery(out_dir, credits)
+    made_here = {row.sample.key: row.sample.made_here for row in rows if row.sample.made_here}
+    gallery, screenshot, unrendered = _gallery(out_dir, {**credits, **made_here})
     problems = [f"{row.sample.key}: {problem}" for row in rows for problem in row.problems]
     if as_json:
         document = {"runtime": runtime, "init_ms": init_ms, "rows": [row.as_dict() for row in rows],
@@ -140,6 +142,7 @@ def run_demo(
     print(f"endpoint {endpoint}, buckets {SOURCE_BUCKET} -> {RESIZED_BUCKET}", file=stream)
     _print_table(rows, stream)
     _print_credits(credits, stream)
+    _print_made_here(made_here, stream)
     _print_ranged(rows, stream)
     if local:
         _print_environment(rows, init_ms, stream)
@@ -285,10 +288,10 @@ def _invoke(invoke: Invoke, s3: Any, sample: Sample, out_dir: Path, base_url: st
 
 
 def _gallery(out_dir: Path, credits: Mapping[str, str] | None = None) -> tuple[Path, Path | None, str | None]:
-    """index.html from the manifests, a real file's credit under its thumbnails; its screenshot
-    at 1600 px, the page's full height, when Chromium is here, else why not. ./scripts/demo
-    installs no Chromium (a system package, as root): the thumbnails need none, and
-    ./scripts/bootstrap.sh test installs it for the tests."""
+    """index.html from the manifests, a real file's credit (or a made one's origin) under its
+    thumbnails; its screenshot at 1600 px, the page's full height, when Chromium is here, else
+    why not. ./scripts/demo installs no Chromium (a system package, as root): the thumbnails
+    need none, and ./scripts/bootstrap.sh test installs it for the tests."""
     gallery = write_gallery(out_dir, read_manifests(out_dir / "manifests"), credits)
     try:
         with serve(out_dir) as url:
@@ -397,6 +400,14 @@ def _print_credits(credits: dict[str, str], stream: TextIO) -> None:
         print("\nnot made here, copied unchanged from the test fixtures:", file=stream)
         for key, credit in credits.items():
             print(f"  {key}: {credit}", file=stream)
+
+
+def _print_made_here(made_here: dict[str, str], stream: TextIO) -> None:
+    """The samples in a device's format that no device made: said so, lest they pass for real."""
+    if made_here:
+        print("\nin a camera's format, but not from a camera:", file=stream)
+        for key, what in made_here.items():
+            print(f"  {key}: {what}", file=stream)
 
 
 def _print_ranged(rows: list[Row], stream: TextIO) -> None:
