@@ -43,7 +43,8 @@ function report(frame) {
   return [...frame.contentDocument.querySelectorAll("figure")].map(figure => {
     const img = figure.querySelector("picture img");
     return {key: figure.dataset.key, currentSrc: img.currentSrc, complete: img.complete,
-            naturalWidth: img.naturalWidth, placeholder: img.dataset.placeholder || null,
+            naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight,
+            placeholder: img.dataset.placeholder || null,
             others: [...figure.querySelectorAll(".covers img")].map(c => c.complete && c.naturalWidth > 0)};
   });
 }
@@ -79,6 +80,7 @@ def test_every_image_loads_and_the_browser_picks_what_srcset_implies(demo_out: P
     with serve(demo_out) as url:
         dom = dump_dom(url + "_harness.html", (2100, 900))
     results = json.loads(re.search(r'<pre id="results">(.*?)</pre>', dom, re.S)[1].replace("&quot;", '"'))
+    assert {"clips/phone-portrait-4k.mp4", "photos/portrait-exif6.dng"} <= set(manifests)
     for viewport, name in ((400, "narrow"), (1600, "wide")):
         assert {r["key"] for r in results[name]} == set(manifests)
         for result in results[name]:
@@ -86,6 +88,9 @@ def test_every_image_loads_and_the_browser_picks_what_srcset_implies(demo_out: P
             assert result["placeholder"] == "drawn" and all(result["others"]), result
             chosen = unquote(urlparse(result["currentSrc"]).path.lstrip("/"))
             assert chosen == unquote(_expected(manifests[result["key"]], viewport)), (viewport, result)
+        # the video's poster frame and the RAW's preview, upright as the phone and camera were held
+        for turned in [r for r in results[name] if r["key"] in ("clips/phone-portrait-4k.mp4", "photos/portrait-exif6.dng")]:
+            assert turned["naturalHeight"] > turned["naturalWidth"], turned
 
 
 def test_the_screenshot_shows_the_whole_gallery(demo_out: Path):

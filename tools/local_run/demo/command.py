@@ -2,8 +2,9 @@
 
 Uploads the sample images to a source bucket on moto's HTTP server, sends each upload to the
 real handler as the S3 event S3 would send (real ETag and size), downloads the thumbnails into
-out/ and prints what happened to each. Exits 1 if any outcome differs from what the sample
-expects, a thumbnail is missing, or a source object changed.
+out/ and prints what happened to each, and for the video how much of it was read. Exits 1 if
+any outcome differs from what the sample expects, a thumbnail is missing, or a source object
+changed.
 
 `--runtime rie` sends the same events to the built artifact under the Lambda Runtime Interface
 Emulator instead (invoke.py), so the table then shows what Lambda would report: Duration per
@@ -50,11 +51,11 @@ SOURCE_BUCKET = "demo-source"
 RESIZED_BUCKET = "demo-resized"
 # What the demo shows beyond the defaults: two fit boxes and a cover box (attention gravity, or the
 # object's focal point) in AVIF, WebP and the source's format, for out/index.html's <picture>s;
-# HEIC, animated GIF, PDF and SVG sources. --sizes replaces the boxes.
+# HEIC, animated GIF, PDF, SVG, video and camera RAW sources. --sizes replaces the boxes.
 DEMO_SETTINGS = {
     "THUMBNAIL_SIZES": "256x256,1024x1024,150x150:cover",
     "THUMBNAIL_FORMAT": "avif,webp,source",
-    "SOURCE_FORMATS": "jpeg,png,gif,heif,pdf,svg",
+    "SOURCE_FORMATS": "jpeg,png,gif,heif,pdf,svg,video,raw",
     "THUMBNAIL_ANIMATED": "true",
 }
 
@@ -69,14 +70,28 @@ class Row:
     ms: float
     problems: list[str] = field(default_factory=list)
     report: Report | None = None  # under the emulator: Lambda's REPORT for this invocation
+    # The source's size as its manifest gives it (upright): a video's frame, a RAW's preview.
+    manifest_size: tuple[int, int] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "key": self.sample.key, "expect": self.sample.expect, "status": self.reply.get("status"),
             "reason": self.reply.get("reason"), "thumbnails": self.reply.get("thumbnails", []),
             "ms": round(self.ms, 2), "problems": self.problems, "credit": self.sample.credit,
+            "made_here": self.sample.made_here,
             "report": self.report.as_dict() if self.report else None,
+            "source_bytes": len(self.sample.data), "source_bytes_read": self.reply.get("source_bytes_read"),
+            "ranged_requests": self.reply.get("ranged_requests"),
         }  # fmt: skip
+
+    def read_note(self) -> str | None:
+        """What a video cost to read, as the reply counts it: the GET that opened it brought its
+        first MiB, then a ranged GET per block the demuxer moved to. None for what is read whole."""
+        read, ranged = self.reply.get("source_bytes_read"), self.reply.get("ranged_requests")
+        if read is None:
+            return None
+        return (f"read {_megabytes(read)} of {_megabytes(len(self.sample.data))}: "
+                f"the opening GET and {ranged} ranged GET{'' if ranged == 1 else 's'}")  # fmt: skip
 
 
 # One event in -> (the handler's reply or an error shaped like one, ms, REPORT if any).
@@ -113,7 +128,8 @@ def run_demo(
         init_ms = next((r.report.init_duration_ms for r in rows if r.report and r.report.init_duration_ms), None)
     sheet = contact_sheet(out_dir / "contact-sheet.png")
     credits = {row.sample.key: row.sample.credit for row in rows if row.sample.credit}
-    gallery, screenshot, unrendered = _gallery(out_dir, credits)
+    made_here = {row.sample.key: row.sample.made_here for row in rows if row.sample.made_here}
+    gallery, screenshot, unrendered = _gallery(out_dir, {**credits, **made_here})
     problems = [f"{row.sample.key}: {problem}" for row in rows for problem in row.problems]
     if as_json:
         document = {"runtime": runtime, "init_ms": init_ms, "rows": [row.as_dict() for row in rows],
@@ -126,6 +142,8 @@ def run_demo(
     print(f"endpoint {endpoint}, buckets {SOURCE_BUCKET} -> {RESIZED_BUCKET}", file=stream)
     _print_table(rows, stream)
     _print_credits(credits, stream)
+    _print_made_here(made_here, stream)
+    _print_ranged(rows, stream)
     if local:
         _print_environment(rows, init_ms, stream)
     print(f"\nthumbnails in {out_dir}/, the function's JSON log in {log_path}", file=stream)
@@ -270,10 +288,10 @@ def _invoke(invoke: Invoke, s3: Any, sample: Sample, out_dir: Path, base_url: st
 
 
 def _gallery(out_dir: Path, credits: Mapping[str, str] | None = None) -> tuple[Path, Path | None, str | None]:
-    """index.html from the manifests, a real file's credit under its thumbnails; its screenshot
-    at 1600 px, the page's full height, when Chromium is here, else why not. ./scripts/demo
-    installs no Chromium (a system package, as root): the thumbnails need none, and
-    ./scripts/bootstrap.sh test installs it for the tests."""
+    """index.html from the manifests, a real file's credit (or a made one's origin) under its
+    thumbnails; its screenshot at 1600 px, the page's full height, when Chromium is here, else
+    why not. ./scripts/demo installs no Chromium (a system package, as root): the thumbnails
+    need none, and ./scripts/bootstrap.sh test installs it for the tests."""
     gallery = write_gallery(out_dir, read_manifests(out_dir / "manifests"), credits)
     try:
         with serve(out_dir) as url:
@@ -293,6 +311,7 @@ def _check(row: Row, s3: Any, etag: str, out_dir: Path, base_url: str) -> None:
     manifest = None
     if row.reply.get("manifest"):
         manifest = json.loads(s3.get_object(Bucket=RESIZED_BUCKET, Key=row.reply["manifest"])["Body"].read())
+        row.manifest_size = (manifest["source"]["width"], manifest["source"]["height"])
         target = out_dir / row.reply["manifest"]
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(offline_manifest(manifest, base_url), ensure_ascii=False), encoding="utf-8")
@@ -331,12 +350,14 @@ def offline_manifest(manifest: dict[str, Any], base_url: str) -> dict[str, Any]:
     return {**manifest, "renditions": renditions, "base_url": None}  # null: relative urls
 
 
-def _source_size(sample: Sample) -> str:
+def _source_size(row: Row) -> str:
+    """The pixels as stored, where Pillow reads the file; else the size the function gave it (a
+    PDF's page, a video's frame, a RAW's preview); else none."""
     try:
-        with Image.open(BytesIO(sample.data)) as image:
+        with Image.open(BytesIO(row.sample.data)) as image:
             return f"{image.width}x{image.height}"
-    except Exception:  # noqa: BLE001 - a non-image has no size
-        return "-"
+    except Exception:  # noqa: BLE001 - not an image Pillow reads
+        return "{}x{}".format(*row.manifest_size) if row.manifest_size else "-"
 
 
 def _print_table(rows: list[Row], stream: TextIO) -> None:
@@ -349,12 +370,12 @@ def _print_table(rows: list[Row], stream: TextIO) -> None:
             lines.append((
                 row.sample.key if first else "",
                 str(row.reply.get("status")) if first else "",
-                _source_size(row.sample) if first else "",
+                _source_size(row) if first else "",
                 f"{len(row.sample.data):,}" if first else "",
                 f"{thumbnail['width']}x{thumbnail['height']}" if thumbnail else "-",
                 f"{thumbnail['bytes']:,}" if thumbnail else "-",
                 f"{row.ms:.0f}" if first else "",
-                (row.reply.get("reason") or row.sample.what) if first else "",
+                _note(row, index),
             ))
     widths = [max(len(str(line[i])) for line in [header, *lines]) for i in range(len(header))]
     numeric = {3, 5, 6}
@@ -366,12 +387,39 @@ def _print_table(rows: list[Row], stream: TextIO) -> None:
         print("  ".join(cells).rstrip(), file=stream)
 
 
+def _note(row: Row, index: int) -> str:
+    """The first line's: why, or what the sample is; the second's: what a video cost to read."""
+    if index == 0:
+        return row.reply.get("reason") or row.sample.what
+    return (row.read_note() or "") if index == 1 else ""
+
+
 def _print_credits(credits: dict[str, str], stream: TextIO) -> None:
     """The samples someone else made: where each came from, and its licence."""
     if credits:
         print("\nnot made here, copied unchanged from the test fixtures:", file=stream)
         for key, credit in credits.items():
             print(f"  {key}: {credit}", file=stream)
+
+
+def _print_made_here(made_here: dict[str, str], stream: TextIO) -> None:
+    """The samples in a device's format that no device made: said so, lest they pass for real."""
+    if made_here:
+        print("\nin a camera's format, but not from a camera:", file=stream)
+        for key, what in made_here.items():
+            print(f"  {key}: {what}", file=stream)
+
+
+def _print_ranged(rows: list[Row], stream: TextIO) -> None:
+    """The demo's clip is small; what ranged reads save shows on a large one, which the embedded
+    S3 would have to store whole."""
+    if any(row.read_note() for row in rows):
+        print("\na video is read in ranges, never whole: benchmarks/video_bench.py measures the same clip "
+              "grown to 64 GB (tests/large_video.py)", file=stream)  # fmt: skip
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
 
 
 def _print_environment(rows: list[Row], init_ms: float | None, stream: TextIO) -> None:

@@ -1,13 +1,14 @@
 """out/index.html: every source beside its renditions, built from the manifests alone (only the
-credits of files someone else made come from the demo), as an application that shows thumbnails
-would build its pages.
+credits of files someone else made, and the origin of those made here, come from the demo), as an
+application that shows thumbnails would build its pages.
 
 Each source is a <picture>: an AVIF and a WebP <source> where those renditions exist, an <img>
 of the source's own format last, every one with a srcset of the fit renditions' widths, so the
 browser picks the format it can show and the width the layout needs. The BlurHash is painted
 behind the image until it has loaded (a 40-line decoder in the page; the dominant colour first,
 before any script runs). Cover renditions follow as they are. Sizes and bytes under each, and
-for a source someone else made (the demo's PDF and SVG), where it came from and its licence.
+for a source someone else made (the demo's PDF, SVG and video), where it came from and its licence;
+for one made here in a device's format (the demo's DNG), that it was, and from what.
 
 Every image's address is the url the manifest gives its rendition (DELIVERY_BASE_URL), never one
 built here from its key: a page that builds URLs itself breaks on keys with '#', '%' or '?', and
@@ -133,7 +134,8 @@ if (location.search === "?measure") addEventListener("load", () => {
 
 def write_gallery(out_dir: Path, manifests: list[dict[str, Any]], credits: Mapping[str, str] | None = None) -> Path:
     """index.html in out_dir; its images are wherever the manifests' urls say. credits: source
-    key -> where a file someone else made came from, and its licence, shown under it."""
+    key -> where a file someone else made came from, and its licence, or what a file made here
+    in a device's format was made from, shown under it."""
     credits = credits or {}
     figures = "\n".join(_figure(m, credits.get(m["source"]["key"])) for m in manifests
                          if any(r["fit"] == "inside" for r in _shown(m)))  # fmt: skip

@@ -1,5 +1,6 @@
 """Sample uploads, each with the outcome the handler must produce: pictures the project makes
-itself, and a PDF and an SVG other people made, taken from the test fixtures with their credit.
+itself (a camera RAW among them, in a DNG's shape, said to be made here), and a PDF, an SVG and a
+phone's video clip other people made, taken from the test fixtures with their credit.
 
 Every picture made here is drawn upright with a red block in its top-left corner and an arrow
 pointing up, so a wrongly oriented thumbnail is obvious at a glance and checkable by a pixel.
@@ -46,6 +47,7 @@ class Sample:
     what: str
     metadata: tuple[tuple[str, str], ...] = ()  # x-amz-meta-* set at upload
     credit: str | None = None  # a file someone else made: where it came from and its licence
+    made_here: str | None = None  # a file in a device's format that code here made: from what
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,11 @@ class RealFile:
 PDF_SAMPLE = RealFile("pdf/photo-in-text.pdf", "py-pdf/sample-files", "003-pdflatex-image/pdflatex-image.pdf",
                       "CC-BY-SA-4.0")  # fmt: skip
 SVG_SAMPLE = RealFile("svg/svgedit-arbelos.svg", "SVG-Edit/svgedit", "archive/examples/arbelos.svg", "MIT")
+# A phone's 4K clip held upright, as cameras write it: stored sideways with a display matrix, its
+# index after the media, so it is read in ranges (its README names the licence in its prose).
+VIDEO_SAMPLE = RealFile("video/h264-4k-phone-portrait.mp4", "androidx/media",
+                        "libraries/test_data/src/test/assets/media/mp4/portrait_4k60.mp4",
+                        "Apache License 2.0")  # fmt: skip
 
 
 def photo(size: tuple[int, int], seed: int = 0) -> Image.Image:
@@ -216,7 +223,10 @@ def _sixteen_bit_ramp(size: tuple[int, int]) -> Image.Image:
 
 
 def demo_samples() -> list[Sample]:
-    stored, exif = store_with_orientation(photo((1200, 1600), seed=2), 6)
+    from local_run.inputs.camera_raw import dng  # it builds on this module: imported once both exist
+
+    portrait = photo((1200, 1600), seed=2)
+    stored, exif = store_with_orientation(portrait, 6)
     palette = mark_upright(photo((1000, 500), seed=3)).quantize(colors=64)
     return [
         Sample("photos/harbour-12mp.jpg", encode(photo((4000, 3000), seed=1), "JPEG", quality=90),
@@ -252,6 +262,12 @@ def demo_samples() -> list[Sample]:
                "A4 PDF, text and a photo: its first page, a JPEG thumbnail", credit=PDF_SAMPLE.credit),
         Sample("graphics/arbelos.svg", SVG_SAMPLE.read(), "image/svg+xml", "created",
                "SVG illustration, gradients and paths: rendered, a PNG thumbnail", credit=SVG_SAMPLE.credit),
+        Sample("clips/phone-portrait-4k.mp4", VIDEO_SAMPLE.read(), "video/mp4", "created",
+               "a phone's 4K clip, index after the media: its first frame, upright", credit=VIDEO_SAMPLE.credit),
+        # The real RAWs in the fixtures are stripped of whole previews (their README): none serves.
+        Sample("photos/portrait-exif6.dng", dng((1200, 1600), 6, preview=(1200, 1600), picture=portrait),
+               "image/x-adobe-dng", "created", "camera RAW, orientation 6: its full-size preview, turned upright",
+               made_here="a DNG made here, its embedded preview being the demo's photo photos/portrait-exif6.jpg"),
         Sample("docs/notes.txt", b"Thumbnails land in the resized bucket.\n",
                "text/plain", "skipped", "not an image key"),
         Sample("uploads/error-page.jpg", b"<html><body>502 Bad Gateway</body></html>\n",

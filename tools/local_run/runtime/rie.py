@@ -6,7 +6,9 @@ it starts the runtime process on the first invocation, hands it events, enforces
 (AWS_LAMBDA_FUNCTION_TIMEOUT: it kills the process and answers "Task timed out after N
 seconds"), and starts a fresh process on the next invocation after a timeout. The runtime
 process is the runtime interface client, awslambdaric, which imports the handler from the
-build directory, our stand-in for /var/task.
+build directory, our stand-in for /var/task. When the function's SOURCE_FORMATS includes video,
+the stack would attach the video decoder layer (template.yaml's ReadsVideo): its stand-in is on
+PYTHONPATH ahead of the runtime's packages, as /opt/python is ahead of /var/runtime on Lambda.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import Any, Self
 from local_run.runtime.build import host_architecture
 from local_run.runtime.report import RAPID_LINE, START, Block, Report, split_block
 from local_run.runtime.rss import watch_peak
-from local_run.runtime.runtime_dir import make_runtime_dir
+from local_run.runtime.runtime_dir import VIDEO_LAYER_DISTRIBUTIONS, make_runtime_dir
 from local_run.runtime.template import FunctionSpec
 
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
@@ -114,7 +116,7 @@ class Emulator:
         self._process: subprocess.Popen[str] | None = None
         self._url = ""
 
-    def _environment(self, runtime_dir: Path) -> dict[str, str]:
+    def _environment(self, runtime_dir: Path, layer_dirs: list[Path]) -> dict[str, str]:
         """Lambda's defined runtime variables, then the function's (which include the
         AWS_LAMBDA_FUNCTION_* settings the emulator reads, timeout among them)."""
         return {
@@ -123,7 +125,7 @@ class Emulator:
             "TZ": ":UTC",
             "LAMBDA_TASK_ROOT": str(self._function_dir),
             "LAMBDA_RUNTIME_DIR": str(runtime_dir),
-            "PYTHONPATH": str(runtime_dir),
+            "PYTHONPATH": os.pathsep.join(str(path) for path in [*layer_dirs, runtime_dir]),
             # /var/task is read-only on Lambda: every cold start compiles what it imports.
             "PYTHONDONTWRITEBYTECODE": "1",
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{self._spec.runtime}",
@@ -131,8 +133,17 @@ class Emulator:
             **self._variables,
         }
 
+    @property
+    def _reads_video(self) -> bool:
+        """As template.yaml's ReadsVideo condition, on the value the function is given."""
+        formats = self._variables.get("SOURCE_FORMATS", "")
+        return "video" in {name.strip() for name in formats.split(",")}
+
     def start(self) -> None:
         runtime_dir = make_runtime_dir(self._work_dir / "runtime")
+        layer_dirs = []
+        if self._reads_video:
+            layer_dirs.append(make_runtime_dir(self._work_dir / "video-layer", VIDEO_LAYER_DISTRIBUTIONS))
         port = _free_port()
         command = [
             str(emulator_binary()),
@@ -149,7 +160,7 @@ class Emulator:
         self._process = subprocess.Popen(
             command,
             cwd=self._function_dir,
-            env=self._environment(runtime_dir),
+            env=self._environment(runtime_dir, layer_dirs),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

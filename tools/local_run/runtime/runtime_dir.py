@@ -1,4 +1,5 @@
-"""A stand-in for Lambda's /var/runtime: the runtime interface client and the SDK, nothing else.
+"""A stand-in for Lambda's /var/runtime: the runtime interface client and the SDK, nothing else;
+and for /opt/python, the video decoder layer a stack that reads video attaches.
 
 On Lambda the function's process sees its own package (/var/task), the runtime's awslambdaric
 and the boto3 the runtime ships. Run with the venv's site-packages instead, a package missing
@@ -6,6 +7,10 @@ from the artifact would import from the venv and the artifact would look fine un
 So the function runs with `python -S` (no site-packages) and PYTHONPATH set to a directory of
 links to exactly these distributions and what they require, as installed in the venv (pinned
 in pyproject.toml's [dev] extras, which ./scripts/bootstrap.sh test installs).
+
+The layer (template.yaml's VideoDecoderLayer, layers/video/) holds PyAV alone, at the pin of
+pyproject.toml's video extra (tests/build holds the two equal): the venv's copy is the wheel a
+build for this machine would put in it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
 RUNTIME_DISTRIBUTIONS = ("awslambdaric", "boto3")
+VIDEO_LAYER_DISTRIBUTIONS = ("av",)  # layers/video/requirements.in
 
 
 def _closure(names: tuple[str, ...]) -> list[str]:
@@ -37,12 +43,13 @@ def _closure(names: tuple[str, ...]) -> list[str]:
     return list(seen)
 
 
-def make_runtime_dir(target: Path) -> Path:
-    """(Re)creates target as links to the runtime's packages; returns it for PYTHONPATH."""
+def make_runtime_dir(target: Path, distributions: tuple[str, ...] = RUNTIME_DISTRIBUTIONS) -> Path:
+    """(Re)creates target as links to the distributions' packages (the runtime's by default);
+    returns it for PYTHONPATH."""
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    for name in _closure(RUNTIME_DISTRIBUTIONS):
+    for name in _closure(distributions):
         try:
             dist = distribution(name)
         except PackageNotFoundError as error:
