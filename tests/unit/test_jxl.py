@@ -1,10 +1,11 @@
 """JPEG XL sources: sniffing, the header read without the decoder (jxl_header.py), the reader on
-real files (tests/fixtures/jxl/README.md), the typed refusals, and the decoder's layer asked for
-where SOURCE_FORMATS names jxl."""
+real files (tests/fixtures/jxl/README.md), an animation's first frame (jxl_frames.py), the typed
+refusals, and the decoder's layer asked for where SOURCE_FORMATS names jxl."""
 
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
 
@@ -17,7 +18,10 @@ from create_thumbnail.errors import ConfigError, ImageTooLarge, NotAnImage
 from create_thumbnail.imaging import make_renditions
 from create_thumbnail.imaging.budget import Budget
 from create_thumbnail.imaging.formats import JXL, source_output
+from create_thumbnail.imaging.readers import jxl
+from create_thumbnail.imaging.readers.jxl_frames import Unwalkable, first_frame, frames
 from create_thumbnail.imaging.readers.jxl_header import CONTAINER_SIGNATURE, read_header
+from create_thumbnail.imaging.readers.jxl_header import codestream as whole_codestream
 from create_thumbnail.imaging.readers.registry import load_source
 from create_thumbnail.imaging.readers.sniff import sniff_format
 
@@ -76,6 +80,7 @@ HEADERS = {
     "lossless-alpha-10bit-oriented-7.jxl": ((1386, 924), 7, 10, True, False, False, False),
     "lossy-premultiplied-alpha.jxl": ((1024, 1024), 1, 12, True, True, False, False),
     "animated-60-frames.jxl": ((320, 320), 1, 8, False, False, False, True),
+    "animated-cropped-frames.jxl": ((50, 80), 1, 8, True, False, False, True),
     "recompressed-jpeg-grey.jxl": ((200, 200), 1, 8, False, False, True, False),
     "modular-lossy-xyb.jxl": ((1024, 631), 1, 8, False, False, False, False),
     "lossless-alpha-exif-box.jxl": ((1600, 1096), 1, 8, True, False, False, False),
@@ -126,6 +131,7 @@ THUMBNAILS = {
     "lossless-alpha-10bit-oriented-7.jxl": ((171, 256), "PNG", "RGBA"),
     "lossy-premultiplied-alpha.jxl": ((256, 256), "PNG", "RGBA"),
     "animated-60-frames.jxl": ((256, 256), "JPEG", "RGB"),
+    "animated-cropped-frames.jxl": ((50, 80), "PNG", "RGBA"),
     "recompressed-jpeg-grey.jxl": ((200, 200), "JPEG", "L"),
     "modular-lossy-xyb.jxl": ((256, 158), "JPEG", "RGB"),
     "lossless-alpha-exif-box.jxl": ((256, 175), "PNG", "RGBA"),
@@ -248,6 +254,110 @@ def test_an_exif_box_does_not_turn_what_the_codestream_says_is_upright():
     data = buffer.getvalue()
     assert read_header(data).orientation == 1
     assert load_source(data, [Box(256, 256)], MAX_PIXELS).image.size == (96, 72)
+
+
+# --- an animation's first frame -------------------------------------------------------------
+
+
+def decoded_whole(data: bytes) -> Image.Image:
+    import pillow_jxl
+
+    _, info, pixels, _, _ = pillow_jxl.Decoder()(data)
+    return Image.frombytes(info.mode, (info.width, info.height), pixels)
+
+
+def difference(a: Image.Image, b: Image.Image) -> float:
+    return max(ImageStat.Stat(ImageChops.difference(a.convert("RGBA"), b.convert("RGBA"))).mean)
+
+
+def test_an_animation_gives_its_first_frame_where_the_plugin_alone_gives_its_last():
+    """Four frames, the later ones crops blended over the first (libjxl/testdata, with a
+    reference decode of each frame). Lossless: the thumbnail (no larger than the 50 x 80 image)
+    is frame 0 exactly; the plugin on the whole file gives frame 3."""
+    data = fixture("animated-cropped-frames.jxl")
+    first = Image.open(FIXTURES / "animated-cropped-frames.frame-0.png")
+    last = Image.open(FIXTURES / "animated-cropped-frames.frame-3.png")
+    assert difference(decoded_whole(data), last) == 0 < difference(first, last)
+    warnings: list[str] = []
+    made = make_renditions(data, [Box(256, 256)], MAX_PIXELS, source_formats=WITH_JXL, warn=warnings.append)
+    [only] = made.thumbnails
+    assert difference(Image.open(BytesIO(only.data)), first) == 0 and warnings == []
+
+
+def test_only_the_first_frame_of_sixty_is_decoded():
+    """The conformance animation's first frame is its first 168 bytes of 9,581: the cut ends
+    there, and decodes to something else than the last frame (checked once against the
+    conformance's reference: 0.007 of 255 from its first frame, 1.6 from the last)."""
+    data = fixture("animated-60-frames.jxl")
+    cut = first_frame(whole_codestream(data), read_header(data))
+    assert cut is not None and len(cut) == 168
+    assert difference(decoded_whole(cut), decoded_whole(data)) > 1
+
+
+@pytest.mark.parametrize("name", ["animated-60-frames.jxl", "animated-cropped-frames.jxl"])
+def test_the_cut_is_a_codestream_of_one_frame_that_says_it_is_the_last(name: str):
+    """Walked again, the rewritten header reads as the last frame, shown, and its sections end
+    where the cut does: nothing of the second frame is left."""
+    header = read_header(fixture(name))
+    cut = first_frame(whole_codestream(fixture(name)), header)
+    assert cut is not None
+    [frame] = frames(cut, header)
+    assert frame.header.shown and frame.header.last and frame.end == len(cut)
+
+
+# Each fixture whose frames can be walked: how many frames, how many a player shows. Walking
+# must end exactly where the codestream does, at a frame that says it is the last: a field read
+# one bit off anywhere would not.
+WALKED = {
+    "animated-60-frames.jxl": (60, 60),
+    "animated-cropped-frames.jxl": (4, 4),
+    "lossless-alpha-10bit-oriented-7.jxl": (2, 1),  # two layers, one shown
+    "lossy-premultiplied-alpha.jxl": (1, 1),
+    "modular-lossy-xyb.jxl": (1, 1),
+    "hdr-pq-16bit-grey.jxl": (1, 1),
+}
+
+
+@pytest.mark.parametrize("name", WALKED)
+def test_walking_the_frames_ends_where_the_codestream_ends(name: str):
+    header = read_header(fixture(name))
+    stream = whole_codestream(fixture(name))
+    walked = list(frames(stream, header))
+    assert (len(walked), sum(frame.header.shown for frame in walked)) == WALKED[name]
+    assert walked[-1].header.last and not any(frame.header.last for frame in walked[:-1])
+    assert walked[-1].end == len(stream)
+
+
+@pytest.mark.parametrize("name", sorted(set(HEADERS) - set(WALKED)))
+def test_a_codestream_with_its_icc_profile_ahead_of_the_frames_cannot_be_walked(name: str):
+    assert read_header(fixture(name)).icc
+    with pytest.raises(Unwalkable, match="ICC profile"):
+        list(frames(whole_codestream(fixture(name)), read_header(fixture(name))))
+
+
+def test_a_still_image_is_never_cut():
+    data = fixture("lossless-alpha-10bit-oriented-7.jxl")  # a hidden layer, then the shown one
+    assert first_frame(whole_codestream(data), read_header(data)) is None
+
+
+def test_an_animation_whose_frames_cannot_be_walked_is_its_last_frame_with_a_warning():
+    """Where the walk stops (here: said to have an ICC profile ahead of its frames, as a file of
+    another camera's colour space would), the file is decoded whole and the note says so."""
+    data = fixture("animated-cropped-frames.jxl")
+    (_, info, pixels, _), notes = jxl._decode(data, replace(read_header(data), icc=True))
+    decoded = Image.frombytes(info.mode, (info.width, info.height), pixels)
+    assert difference(decoded, Image.open(FIXTURES / "animated-cropped-frames.frame-3.png")) == 0
+    assert notes == ("an animated JPEG XL whose first frame cannot be cut out (its ICC profile, entropy-coded, "
+                     "comes before the frames): the thumbnail is its last frame",)  # fmt: skip
+
+
+def test_a_cut_short_animation_is_not_an_image_from_libjxls_own_complaint():
+    """The walk finds the cut short and hands the file to libjxl whole, which says so itself."""
+    data = fixture("animated-cropped-frames.jxl")[:100]
+    with pytest.raises(Unwalkable):
+        first_frame(whole_codestream(data), read_header(data))
+    with pytest.raises(NotAnImage, match="could not decode the image: RuntimeError"):
+        make_renditions(data, [Box(64, 64)], MAX_PIXELS, source_formats=WITH_JXL)
 
 
 # --- the decoder's layer ----------------------------------------------------------------------

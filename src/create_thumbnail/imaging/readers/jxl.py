@@ -15,8 +15,11 @@ through this binding.
   the one JPEG XL defines; libjxl's encoder copies EXIF's into it). A JPEG recompressed into JPEG
   XL (a jbrd box) comes back as that JPEG, byte for byte, and is read as every JPEG is
   (readers/jpeg.py: draft scale, its EXIF orientation, scans, budget).
-- An animation is composited frame by frame and the plugin keeps the last one it is handed:
-  the thumbnail is the animation's last frame, and every frame is decoded to get it.
+- An animation: libjxl composites every frame into one buffer and the plugin hands back the last.
+  So the codestream is cut after its first shown frame (jxl_frames.py), and only that is decoded:
+  the thumbnail is the first frame, as a player shows it first. Where the frames cannot be
+  walked (an ICC profile in the codestream, a permuted table of contents), or libjxl refuses the
+  cut, the file is decoded whole and the thumbnail is its last frame, with a note saying so.
 - More than 8 bits: colour arrives as 8 bits (the plugin keeps each sample's high byte), 16-bit
   grey as I;16 (modes.py keeps its high byte), float grey as F, scaled from 0-1 to 8 bits here.
   Premultiplied alpha is handed over as stored, and divided out here (Pillow's RGBa).
@@ -40,7 +43,8 @@ from create_thumbnail.imaging.modes import resampling_mode
 from create_thumbnail.imaging.readers import Loaded, jpeg
 from create_thumbnail.imaging.readers.checks import admit, check_pixels
 from create_thumbnail.imaging.readers.decoding import decoding
-from create_thumbnail.imaging.readers.jxl_header import JxlHeader, read_header
+from create_thumbnail.imaging.readers.jxl_frames import Unwalkable, first_frame
+from create_thumbnail.imaging.readers.jxl_header import JxlHeader, codestream, read_header
 from create_thumbnail.imaging.readers.orientation import upright_size
 
 # libjxl's own buffers beside the image it hands over, per pixel of each channel (colour and
@@ -63,8 +67,10 @@ def load(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget) -> 
     check_shape(header.size)
     check_pixels(header.size, max_pixels)
     upright = upright_size(header.size, header.orientation)
-    admit(estimate_decode(header, upright, boxes), budget, held=len(data))
-    recompressed, info, pixels, icc_profile = _whole(_decoder(), data)
+    # An animation's first frame is a second copy of the codestream, less what follows it.
+    held = len(data) * (2 if header.animated else 1)
+    admit(estimate_decode(header, upright, boxes), budget, held=held)
+    (recompressed, info, pixels, icc_profile), notes = _decode(data, header)
     if recompressed:  # the original JPEG's bytes
         return jpeg.load(pixels, boxes, max_pixels, budget)
     if (info.width, info.height) != upright:
@@ -72,7 +78,7 @@ def load(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget) -> 
         raise NotAnImage(f"a JPEG XL header of {upright[0]}x{upright[1]} decoded as {decoded}")
     image = _image(info.mode, upright, pixels, header.premultiplied)
     del pixels
-    return Loaded(resampling_mode(image), bytes(icc_profile) or None, upright)
+    return Loaded(resampling_mode(image), bytes(icc_profile) or None, upright, notes)
 
 
 def estimate_decode(header: JxlHeader, size: tuple[int, int], boxes: Sequence[Box]) -> int:
@@ -85,6 +91,28 @@ def estimate_decode(header: JxlHeader, size: tuple[int, int], boxes: Sequence[Bo
     per_pixel = _BYTES_PER_CHANNEL[costly] * channels
     header_cost = Header(path, 0, per_pixel, decoder_fixed_bytes=_DECODER_FIXED_BYTES)
     return estimate_peak(header_cost, size, boxes, transposes=False)  # libjxl turns it
+
+
+def _decode(data: bytes, header: JxlHeader) -> tuple[Decoded, tuple[str, ...]]:
+    """The still the thumbnail is made from: an animation's first frame where it can be cut out,
+    else (and for a still image) the file decoded whole; notes say when that was an animation's
+    last frame, and why."""
+    decoder = _decoder()
+    if not header.animated:
+        return _whole(decoder, data), ()
+    try:
+        first = first_frame(codestream(data), header)
+    except Unwalkable as why:
+        return _whole(decoder, data), (f"an animated JPEG XL whose first frame cannot be cut out ({why}): "
+                                       "the thumbnail is its last frame",)  # fmt: skip
+    if first is None:  # its first frame shown is its last: one frame
+        return _whole(decoder, data), ()
+    try:
+        return _whole(decoder, first), ()
+    except NotAnImage as refused:
+        whole = _whole(decoder, data)  # the file's own fault, if this raises too
+        return whole, (f"an animated JPEG XL whose first frame libjxl would not decode alone ({refused}): "
+                       "the thumbnail is its last frame",)  # fmt: skip
 
 
 def _whole(decoder: Any, data: bytes) -> Decoded:

@@ -8,6 +8,10 @@ dozen bytes, read as a little-endian bit stream. A file in the ISO BMFF containe
 box "JXL ", then "ftyp", ...) holds the codestream in one "jxlc" box or split across "jxlp"
 boxes (each payload after a 4-byte index); the header is read from their payloads, in order.
 
+The header also keeps what walking the frames needs (jxl_frames.py): the extra channels'
+shifts, XYB, timecodes, the preview's size, whether an ICC profile follows, and where the
+colour encoding ended.
+
 Anything the header cannot be read from (cut short, a box that overruns the file, no codestream)
 is NotAnImage: the decoder would refuse it too, after allocating for it.
 """
@@ -43,6 +47,15 @@ class JxlHeader:
     premultiplied: bool  # the alpha channel is associated: colour stored multiplied by it
     grey: bool
     animated: bool
+    # What the frames' headers depend on (jxl_frames.py):
+    xyb: bool = True
+    channel_shifts: tuple[int, ...] = ()  # each extra channel's dim_shift
+    timecodes: bool = False
+    preview: tuple[int, int] | None = None
+    icc: bool = False  # an ICC profile, entropy-coded, comes before the frames
+    tone_mapping: bool = False  # ImageMetadata's extra fields: a ToneMapping bundle follows
+    metadata_bits: int = 0  # where the colour encoding ended, in bits from the codestream's start
+    default_metadata: bool = True  # ImageMetadata all default: nothing of it follows
 
 
 def read_header(data: bytes) -> JxlHeader:
@@ -55,6 +68,15 @@ def codestream_start(data: bytes) -> bytes:
         return data[:_HEADER_BYTES]
     if data.startswith(CONTAINER_SIGNATURE):
         return _from_boxes(data, _HEADER_BYTES)
+    raise NotAnImage("not a JPEG XL file: no codestream or container signature")
+
+
+def codestream(data: bytes) -> bytes:
+    """The whole codestream: a bare one as it is, a container's gathered from its boxes."""
+    if data.startswith(CODESTREAM_SIGNATURE):
+        return data
+    if data.startswith(CONTAINER_SIGNATURE):
+        return _from_boxes(data, len(data))
     raise NotAnImage("not a JPEG XL file: no codestream or container signature")
 
 
@@ -115,8 +137,30 @@ class Bits:
         offset, bits = choices[self.u(2)]
         return offset + (self.u(bits) if bits else 0)
 
+    def u64(self) -> int:
+        """U64: 0, 1-16, 17-272, or 12 bits then 8-bit groups (the last of 4) while a bit says so."""
+        selector = self.u(2)
+        if selector == 0:
+            return 0
+        if selector == 1:
+            return 1 + self.u(4)
+        if selector == 2:
+            return 17 + self.u(8)
+        value, shift = self.u(12), 12
+        while self.flag():
+            if shift == 60:
+                return value | self.u(4) << shift
+            value |= self.u(8) << shift
+            shift += 8
+        return value
+
     def enum(self) -> int:
         return self.u32((0, 0), (1, 0), (2, 4), (18, 6))
+
+    def to_byte(self) -> None:
+        """ZeroPadToByte: the bits up to the next byte boundary, which must be zero."""
+        if self.u(-self.position % 8):
+            raise NotAnImage("a JPEG XL codestream whose padding bits are not zero")
 
 
 def _size(bits: Bits) -> tuple[int, int]:
@@ -198,26 +242,30 @@ def _parse(bits: Bits) -> JxlHeader:
         raise NotAnImage("a JPEG XL container whose codestream does not start with FF 0A")
     size = _size(bits)
     if bits.flag():  # ImageMetadata all default: 8-bit RGB, upright, still
-        return JxlHeader(size, 1, 8, False, 0, False, False, False, False)
-    orientation, animated = 1, False
-    if bits.flag():  # extra fields
+        return JxlHeader(size, 1, 8, False, 0, False, False, False, False, metadata_bits=bits.position)
+    orientation, animated, timecodes, preview = 1, False, False, None
+    if extra_fields := bits.flag():
         orientation = bits.u(3) + 1
         if bits.flag():
             _size(bits)  # intrinsic size
         if bits.flag():
-            _preview(bits)
+            preview = _preview(bits)
         if animated := bits.flag():
             bits.u32((100, 0), (1000, 0), (1, 10), (1, 30))  # ticks per second
             bits.u32((1, 0), (1001, 0), (1, 8), (1, 10))
             bits.u32((0, 0), (0, 3), (0, 16), (0, 32))  # loops
-            bits.flag()  # timecodes
+            timecodes = bits.flag()
     depth, floating = _bit_depth(bits)
     bits.flag()  # 16-bit buffers suffice
     extra = bits.u32((0, 0), (1, 0), (2, 4), (1, 12))
     channels = [_extra_channel(bits) for _ in range(extra)]
     alphas = [premultiplied for kind, premultiplied, _ in channels if kind == _ALPHA]
-    bits.flag()  # XYB-encoded
-    grey, _ = _colour_encoding(bits)
+    xyb = bits.flag()
+    grey, icc = _colour_encoding(bits)
     alpha = bool(alphas)
     premultiplied = alpha and alphas[0]  # libjxl's alpha is the first
-    return JxlHeader(size, orientation, depth, floating, extra, alpha, premultiplied, grey, animated)
+    return JxlHeader(
+        size, orientation, depth, floating, extra, alpha, premultiplied, grey, animated,
+        xyb=xyb, channel_shifts=tuple(shift for *_, shift in channels), timecodes=timecodes, preview=preview,
+        icc=icc, tone_mapping=extra_fields, metadata_bits=bits.position, default_metadata=False,
+    )  # fmt: skip

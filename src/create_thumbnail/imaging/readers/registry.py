@@ -44,7 +44,7 @@ def _video(
 
 
 def _jxl(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget) -> Loaded:
-    """readers/jxl.py and its header reader, imported with the first JPEG XL (it imports
+    """readers/jxl.py, its header and frame readers, imported with the first JPEG XL (it imports
     pillow-jxl-plugin, from its layer, only then)."""
     from create_thumbnail.imaging.readers import jxl
 
@@ -63,7 +63,7 @@ READERS: Mapping[str, Reader] = MappingProxyType({
     SVG: _svg,  # rendered by resvg in a child process
     RAW: raw.load,  # the embedded JPEG preview, through jpeg.py; no demosaic
     VIDEO: _video,  # a poster frame, FFmpeg reading the object in ranges (PyAV, from its layer)
-    JXL: _jxl,  # libjxl through pillow-jxl-plugin, from its layer
+    JXL: _jxl,  # libjxl through pillow-jxl-plugin, from its layer; an animation's first frame
 })  # fmt: skip
 
 # The readers with a choice a rule makes, handed its Reading (a PDF's page); each is its format's
