@@ -2,7 +2,7 @@
 # Run by scripts/demo and scripts/test (and safe to run by hand): makes .venv (Python 3.13, the
 # Lambda runtime's version) and installs into it what was asked for:
 #   bootstrap.sh demo   the project and pyproject.toml's demo extra: what `thumbnail-local demo`
-#                       imports (moto's S3 server, pillow-heif, PyAV), nothing else
+#                       imports (moto's S3 server, pillow-heif, PyAV, pillow-jxl-plugin), nothing else
 #   bootstrap.sh test   (the default) the project and its dev extra (the demo's set, pytest,
 #                       cfn-lint, the SAM CLI...), .venv-checkov with checkov alone,
 #                       .venv-localstack with LocalStack alone, and Debian's chromium and ICC
@@ -61,14 +61,14 @@ fi
 # The test set holds the demo's: after the tests' install, the demo's is there too.
 if ! installed "$SET" && ! { [ "$SET" = demo ] && installed test; }; then
     if [ "$SET" = demo ]; then
-        echo "bootstrap: installing the project and the demo's tools (moto's S3, pillow-heif, PyAV) into .venv" >&2
+        echo "bootstrap: installing the project and the demo's tools (moto's S3, pillow-heif, PyAV, pillow-jxl-plugin) into .venv" >&2
     else
         echo "bootstrap: installing the project and its dev tools (moto, pytest, cfn-lint, the SAM CLI) into .venv" >&2
     fi
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[$EXTRA]" 2>&1 |
         { grep -v "^WARNING: Location" >&2 || true; }
     # fail loudly: what the demo imports, and for the tests the SAM CLI too
-    "$VENV/bin/python" -c "import create_thumbnail, local_run, moto.server, flask_cors, PIL, pillow_heif, av"
+    "$VENV/bin/python" -c "import create_thumbnail, local_run, moto.server, flask_cors, PIL, pillow_heif, av, pillow_jxl"
     [ "$SET" = demo ] || "$VENV/bin/python" -c "import samcli, cfnlint, pytest"
     stamp >"$VENV/.installed-$SET"
 fi

@@ -113,7 +113,7 @@ def test_the_demo_imports_none_of_the_test_suites_tools() -> None:
                 if name.partition(".")[0] in {blocked!r}:
                     raise ModuleNotFoundError(f"No module named {{name!r}} (test set only)", name=name)
         sys.meta_path.insert(0, Blocked())
-        import local_run.cli, local_run.demo.command, moto.server, create_thumbnail.app, pillow_heif, av
+        import local_run.cli, local_run.demo.command, moto.server, create_thumbnail.app, pillow_heif, av, pillow_jxl
         print("imported")
     """)
     done = subprocess.run(

@@ -114,10 +114,16 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 OUTPUT_FORMATS = ("source", "jpeg", "png", "webp", "avif")
 # What the function reads. JPEG and PNG by default; the others are opt-in (HEIF needs pi-heif,
 # PDF pypdfium2, SVG resvg-py: shipped, each imported only when such a file arrives; a camera
-# RAW's embedded preview needs nothing more than JPEG does; video PyAV, in a layer the stack
-# attaches only then).
-ALL_SOURCE_FORMATS = ("jpeg", "png", "webp", "gif", "tiff", "heif", "avif", "pdf", "svg", "raw", "video")
+# RAW's embedded preview needs nothing more than JPEG does; video PyAV and JPEG XL
+# pillow-jxl-plugin, each in a layer the stack attaches only then).
+ALL_SOURCE_FORMATS = ("jpeg", "png", "webp", "gif", "tiff", "heif", "avif", "pdf", "svg", "raw", "video", "jxl")
 DEFAULT_SOURCE_FORMATS = ("jpeg", "png")
+# The formats whose decoder is not in the function's artifact but in a layer (GPL, and FFmpeg is
+# large): setting -> (the module imported, the package, the template's layer).
+LAYERED_DECODERS = {
+    "video": ("av", "PyAV", "VideoDecoderLayer"),
+    "jxl": ("pillow_jxl", "pillow-jxl-plugin", "JxlDecoderLayer"),
+}
 GRAVITIES = ("attention", "centre")
 INSIDE, COVER = "inside", "cover"
 _COLOUR = re.compile(r"^#?([0-9a-fA-F]{6})$")
@@ -416,16 +422,21 @@ def parse_poster(name: str, value: str | None, default: float | None) -> float |
 
 
 def parse_source_formats(name: str, value: str | None) -> tuple[str, ...]:
-    """SOURCE_FORMATS; video only where its decoder is installed (the layer the stack attaches
-    when SourceFormats includes video), so that a function deployed without it fails its first
-    invocation saying so, not each video later."""
+    """SOURCE_FORMATS; video and jxl only where their decoder is installed (the layer the stack
+    attaches when SourceFormats includes the format), so that a function deployed without it
+    fails its first invocation saying so, not each such file later. Looked for, not imported:
+    the decoder is imported with the first file that needs it."""
     formats = parse_list(name, value, ALL_SOURCE_FORMATS, DEFAULT_SOURCE_FORMATS)
-    if "video" in formats and importlib.util.find_spec("av") is None:
-        raise ConfigError(
-            f"{name}: video needs PyAV, which is not installed: the stack attaches it as a layer "
-            "(VideoDecoderLayer) when its SourceFormats parameter includes video; a function "
-            "deployed another way needs that layer, or PyAV in its artifact"
-        )
+    for setting in formats:
+        if setting not in LAYERED_DECODERS:
+            continue
+        module, package, layer = LAYERED_DECODERS[setting]
+        if importlib.util.find_spec(module) is None:
+            raise ConfigError(
+                f"{name}: {setting} needs {package}, which is not installed: the stack attaches it as "
+                f"a layer ({layer}) when its SourceFormats parameter includes {setting}; a function "
+                f"deployed another way needs that layer, or {package} in its artifact"
+            )
     return formats
 
 

@@ -9,9 +9,11 @@ boto3 (the runtime ships it) must stay out, which also keeps the artifact small.
 shipped compiled, as an unchecked-hash .pyc, since /var/task is read-only and Lambda would
 otherwise compile each one at every cold start.
 
-The same build makes the video decoder layer (layers/video/Makefile): PyAV's locked aarch64
-wheel under python/, compiled for /opt/python; never in the function itself. A stack that does
-not read video leaves the layer out (template.yaml's ReadsVideo), so its function is the same.
+The same build makes the decoder layers (layers/*/Makefile): the video layer, PyAV's locked
+aarch64 wheel, and the JPEG XL layer, pillow-jxl-plugin's and packaging's, each under python/,
+compiled for /opt/python; never in the function itself. A stack that does not read video or
+JPEG XL leaves the layer out (template.yaml's ReadsVideo, ReadsJxl), so its function is the
+same. Function and every layer together stay well inside Lambda's 250 MB unzipped.
 """
 
 from __future__ import annotations
@@ -37,7 +39,12 @@ pytestmark = pytest.mark.slow
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 FUNCTION = "CreateThumbnailFunction"
-LAYER = "VideoDecoderLayer"
+# Each decoder layer: its folder under layers/, its logical id, the package it brings, and the
+# sentence of docs/operations.md that gives its size.
+LAYERS = {
+    "video": ("VideoDecoderLayer", "av", "The video decoder layer"),
+    "jxl": ("JxlDecoderLayer", "pillow_jxl", "The JPEG XL decoder layer"),
+}
 # Lambda's limit on a function's unzipped code and every layer it attaches, together.
 LAMBDA_UNZIPPED_LIMIT_MB = 262_144_000 / 1e6
 EM_AARCH64 = 183
@@ -56,8 +63,8 @@ NOT_SHIPPED = {
     "local_run", "failed_events", "tests",
     # provided by the Lambda python3.13 runtime
     "boto3", "botocore", "s3transfer",
-    # the video decoder: the layer's, attached only to a stack that reads video
-    "av",
+    # the decoders in layers, attached only to a stack that reads video or JPEG XL
+    "av", "pillow_jxl", "packaging",
 }  # fmt: skip
 
 
@@ -66,9 +73,10 @@ def function_dir(build_dir: Path) -> Path:
     return build_dir / FUNCTION
 
 
-@pytest.fixture(scope="session")
-def layer_dir(build_dir: Path) -> Path:
-    return build_dir / LAYER
+@pytest.fixture(scope="session", params=sorted(LAYERS))
+def layer(request: pytest.FixtureRequest, build_dir: Path) -> tuple[str, Path]:
+    """Each decoder layer: its folder's name under layers/, and its build."""
+    return request.param, build_dir / LAYERS[request.param][0]
 
 
 @pytest.fixture(scope="session")
@@ -240,46 +248,100 @@ def test_artifact_size(function_dir: Path, record_property) -> None:
     assert abs(documented - megabytes) <= 0.1 * megabytes, f"docs/operations.md says {documented} MB"
 
 
-# --- the video decoder layer ---------------------------------------------------------------------
+# --- the decoder layers -------------------------------------------------------------------------
 
 
-def test_the_video_layer_holds_exactly_its_lock_under_python(layer_dir: Path) -> None:
-    assert {entry.name for entry in layer_dir.iterdir()} == {"python"}  # Lambda's /opt/python
-    site = layer_dir / "python"
+def test_a_layer_holds_exactly_its_lock_under_python(layer: tuple[str, Path]) -> None:
+    name, folder = layer
+    assert {entry.name for entry in folder.iterdir()} == {"python"}  # Lambda's /opt/python
+    site = folder / "python"
     infos = [p.name.removesuffix(".dist-info") for p in site.glob("*.dist-info")]
     installed = {canonicalize_name(n): v for n, v in (info.rsplit("-", 1) for info in infos)}
-    assert installed == locked_versions(REPO_ROOT / "layers" / "video" / "requirements.txt")
+    assert installed == locked_versions(REPO_ROOT / "layers" / name / "requirements.txt")
     assert not (site / "bin").exists()
 
 
-def test_the_video_layer_is_built_for_arm64_and_compiled_for_opt(layer_dir: Path) -> None:
-    site = layer_dir / "python"
+def test_a_layer_is_built_for_arm64_and_compiled_for_opt(layer: tuple[str, Path]) -> None:
+    name, folder = layer
+    site = folder / "python"
     native = [p for p in site.rglob("*.so*") if p.is_file() and elf_machine(p) is not None]
     assert native and {elf_machine(p) for p in native} == {EM_AARCH64}
     assert not wrong_pycs(site)
-    some_pyc = next((site / "av").rglob("*.pyc")).read_bytes()
-    assert b"/opt/python/av/" in some_pyc  # tracebacks name the paths Lambda has
+    package = LAYERS[name][1]
+    some_pyc = next((site / package).rglob("*.pyc")).read_bytes()
+    assert f"/opt/python/{package}/".encode() in some_pyc  # tracebacks name the paths Lambda has
 
 
-def test_layer_makefile_default_architecture_is_the_templates() -> None:
-    makefile = (REPO_ROOT / "layers" / "video" / "Makefile").read_text()
+def test_a_layers_makefile_default_architecture_is_the_templates(layer: tuple[str, Path]) -> None:
+    name, _ = layer
+    makefile = (REPO_ROOT / "layers" / name / "Makefile").read_text()
     default = re.search(r"^LAMBDA_ARCHITECTURE \?= (\S+)$", makefile, re.MULTILINE)
-    layer = yaml_parse((REPO_ROOT / "template.yaml").read_text())["Resources"][LAYER]
-    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
-    assert default and [default[1]] == layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    resource = yaml_parse((REPO_ROOT / "template.yaml").read_text())["Resources"][LAYERS[name][0]]
+    assert resource["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    assert default and [default[1]] == resource["Properties"]["CompatibleArchitectures"] == ["arm64"]
+
+
+def test_the_jxl_layer_leaves_pillow_to_the_function(build_dir: Path, function_dir: Path) -> None:
+    """Lambda puts /opt/python after /var/task: a Pillow here would be dead weight, and one
+    built differently would be a trap the day the order changed. The plugin's extension needs
+    no library that the function's own native code does not already need from the runtime."""
+    site = build_dir / LAYERS["jxl"][0] / "python"
+    shipped = {top_level_name(entry) for entry in site.iterdir()}
+    assert shipped == {"pillow_jxl", "pillow_jxl_plugin", "packaging"}
+    assert (function_dir / "PIL").is_dir() and not (site / "PIL").exists()
+    [extension] = (site / "pillow_jxl").glob("pillow_jxl*.so")
+    function_needs = set().union(*(needed(p) for p in function_dir.rglob("*.so*") if elf_machine(p)))
+    bundled = {p.name for p in function_dir.rglob("*.so*")}
+    assert needed(extension) <= function_needs - bundled
+
+
+def needed(path: Path) -> set[str]:
+    """The shared libraries an ELF64 little-endian file names (DT_NEEDED), without readelf."""
+    data = path.read_bytes()
+    section_offset, = struct.unpack_from("<Q", data, 0x28)
+    entry_size, count = struct.unpack_from("<HH", data, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", data, section_offset + i * entry_size) for i in range(count)]
+    dynamic = next((s for s in sections if s[1] == 6), None)  # SHT_DYNAMIC
+    if dynamic is None:
+        return set()
+    strings = sections[dynamic[6]]  # sh_link: its string table
+    names = set()
+    for at in range(dynamic[4], dynamic[4] + dynamic[5], 16):
+        tag, value = struct.unpack_from("<qQ", data, at)
+        if tag == 1:  # DT_NEEDED
+            start = strings[4] + value
+            names.add(data[start : data.index(b"\0", start)].decode())
+    return names
+
+
+def words(text: str) -> str:
+    """A pattern for text as a wrapped paragraph may hold it: any run of spaces or a line break."""
+    return r"\s+".join(map(re.escape, text.split()))
 
 
 def megabytes_in(folder: Path) -> float:
     return sum(p.lstat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
 
 
-def test_the_video_layer_size_is_the_documented_one_and_fits_with_the_function(
-    function_dir: Path, layer_dir: Path, record_property
+def test_a_layers_size_is_the_documented_one(layer: tuple[str, Path], record_property) -> None:
+    name, folder = layer
+    logical_id, _, sentence = LAYERS[name]
+    megabytes = megabytes_in(folder)
+    print(f"\nunzipped {logical_id}: {megabytes:.1f} MB")
+    record_property(f"{name}_layer_mb", round(megabytes, 1))
+    documented = float(re.search(rf"{words(sentence)}: (\d+(?:\.\d+)?) MB unzipped", OPERATIONS_DOC.read_text())[1])
+    assert abs(documented - megabytes) <= 0.1 * megabytes, f"docs/operations.md says {documented} MB"
+
+
+def test_the_function_and_every_layer_fit_well_inside_lambdas_limit(
+    build_dir: Path, function_dir: Path, record_property
 ) -> None:
-    layer, function = megabytes_in(layer_dir), megabytes_in(function_dir)
-    print(f"\nunzipped {LAYER}: {layer:.1f} MB; with the function {function + layer:.1f} MB")
-    record_property("video_layer_mb", round(layer, 1))
-    assert function + layer < 0.8 * LAMBDA_UNZIPPED_LIMIT_MB
-    documented = float(re.search(r"The video decoder layer: (\d+(?:\.\d+)?) MB unzipped",
+    """A stack that reads both video and JPEG XL attaches both layers: Lambda counts the function
+    and all its layers together against 250 MB unzipped."""
+    total = megabytes_in(function_dir) + sum(megabytes_in(build_dir / logical_id) for logical_id, *_ in LAYERS.values())
+    print(f"\nunzipped, the function and every layer: {total:.1f} MB of {LAMBDA_UNZIPPED_LIMIT_MB:.0f}")
+    record_property("function_and_layers_mb", round(total, 1))
+    assert total < 0.8 * LAMBDA_UNZIPPED_LIMIT_MB
+    documented = float(re.search(rf"{words('with the function and both layers')} (\d+(?:\.\d+)?) MB",
                                  OPERATIONS_DOC.read_text())[1])  # fmt: skip
-    assert abs(documented - layer) <= 0.1 * layer, f"docs/operations.md says {documented} MB"
+    assert abs(documented - total) <= 0.1 * total, f"docs/operations.md says {documented} MB"

@@ -7,7 +7,18 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tests.fuzz import gif_frames, metadata, mutations, pdf_edits, raw_edits, structure, svg_edits, tiff_tags, video_edits
+from tests.fuzz import (
+    gif_frames,
+    jxl_edits,
+    metadata,
+    mutations,
+    pdf_edits,
+    raw_edits,
+    structure,
+    svg_edits,
+    tiff_tags,
+    video_edits,
+)
 from tests.fuzz.container_edits import large_ispe, length_field, mid_ispe, size_field, ten_bit_alpha, walkable
 from tests.fuzz.limits import INPUTS_PER_CLASS, MASTER_SEED, MEMORY_MB
 from tests.fuzz.seeds import JPEG, PDF, PNG, SEED_BY_NAME, SEEDS, SIXTEEN_BIT_MODES, TIFF, Seed, seed_bytes
@@ -131,6 +142,15 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("mp4-sample-table", video_edits.mp4_sample_table, video_edits.is_mp4, INPUTS_PER_CLASS // 2),
     Mutation("webm-element-size", video_edits.webm_element_size, video_edits.is_webm, INPUTS_PER_CLASS // 4),
     Mutation("webm-picture-size", video_edits.webm_picture_size, video_edits.is_webm, INPUTS_PER_CLASS // 8),
+    # JPEG XL: libjxl decodes whole, ~5-50 ms an input here, so fewer of each.
+    Mutation("jxl-size-header", jxl_edits.size_header, jxl_edits.is_bare, INPUTS_PER_CLASS // 4),
+    Mutation("jxl-orientation", jxl_edits.orientation, jxl_edits.is_bare, INPUTS_PER_CLASS // 8),
+    Mutation("jxl-header-bits", jxl_edits.header_bits, jxl_edits.is_jxl, INPUTS_PER_CLASS // 4),
+    Mutation("jxl-box-size", jxl_edits.box_size, jxl_edits.is_container, INPUTS_PER_CLASS // 8),
+    # What the walk to an animation's first frame reads (readers/jxl_frames.py).
+    Mutation("jxl-frame-header-bits", jxl_edits.frame_header_bits, jxl_edits.is_bare_animation, INPUTS_PER_CLASS // 2),
+    Mutation("jxl-toc-entry", jxl_edits.toc_entry, jxl_edits.is_bare_animation, INPUTS_PER_CLASS // 4),
+    Mutation("jxl-frames-cut", jxl_edits.frames_cut, jxl_edits.is_bare_animation, INPUTS_PER_CLASS // 4),
 )
 SEED_CLASS = Mutation("seed", mutations.unchanged, _any, 1)
 MUTATION_BY_NAME = {m.name: m for m in (SEED_CLASS, *MUTATIONS)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from random import Random
 
-from tests.fuzz.seeds import AVIF, GIF, HEIF, JPEG, PDF, PNG, RAW, SVG, TIFF, VIDEO, WEBP, Seed
+from tests.fuzz.seeds import AVIF, GIF, HEIF, JPEG, JXL, PDF, PNG, RAW, SVG, TIFF, VIDEO, WEBP, Seed
 
 Mutated = tuple[bytes, str]
 
@@ -44,6 +44,7 @@ _MARKERS = {
     PDF: [b"%%EOF\n", b"xref\n0 1\n0000000000 65535 f \n", b"trailer\n<< /Root 1 0 R >>\nstartxref\n0\n%%EOF\n"],
     SVG: [b"<svg>", b"<!-- ", b"<![CDATA[", b"&lol;"],
     RAW: [b"II*\0\x08\0\0\0", b"\xff\xd8\xff\xd9", b"\xff\xd8\xff\xc0\x00\x11\x08\xff\xff\xff\xff"],
+    JXL: [b"\xff\x0a", b"\0\0\0\x08jxlp", b"\0\0\0\x01jxlc\xff\xff\xff\xff\xff\xff\xff\xff"],
     VIDEO: [b"\0\0\0\x01mdat\xff\xff\xff\xff\xff\xff\xff\xff", b"\0\0\0\x08moov",
             b"\x1f\x43\xb6\x75\x01\xff\xff\xff\xff\xff\xff\xff"],  # an MP4 box, a WebM cluster of unknown size
 }

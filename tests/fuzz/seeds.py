@@ -40,8 +40,8 @@ from local_run.inputs.samples import (
 )
 from PIL import Image
 
-from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, RAW, SVG, TIFF, VIDEO, WEBP
-from tests.fuzz import pdf_edits
+from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, JXL, PDF, PNG, RAW, SVG, TIFF, VIDEO, WEBP
+from tests.fuzz import jxl_edits, pdf_edits
 
 RGB_MODES = frozenset({"RGB", "RGBA", "P", "RGB;16", "RGBA;16"})
 GREY_MODES = frozenset({"1", "L", "LA", "I;16"})
@@ -102,6 +102,16 @@ def _heif(name: str, mode: str, picture: Callable[[], Image.Image]) -> Seed:
         return heif_bytes(image, exif)
 
     return Seed(name, HEIF, mode, resave, resave)
+
+
+def _orientation_exif(value: int) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = value
+    return exif.tobytes()
+
+
+def _grey16(image: Image.Image) -> Image.Image:
+    return image.convert("L").convert("I").point(lambda v: v * 257).convert("I;16")
 
 
 def rgba16_png(image: Image.Image, key: tuple[int, ...] | None = None) -> bytes:
@@ -260,6 +270,16 @@ SEEDS: tuple[Seed, ...] = (
     Seed("raw-real-arw", RAW, "RGB", lambda: _fixture("raw", "file-type-sony-zv-e10.arw")),
     Seed("hostile-raw-sensor-only", RAW, "RGB", lambda: camera_raw.dng((160, 120), 8, picture=photo((160, 120), 85)),
          expect="NoUsablePreview"),
+    Seed("jxl-rgb-lossy", JXL, "RGB", lambda: jxl_edits.jxl_bytes(photo((160, 120), 91), lossless=False)),
+    Seed("jxl-rgba-lossless-exif-6", JXL, "RGBA", lambda: jxl_edits.jxl_bytes(
+        photo((96, 72), 92, "RGBA"), lossless=True, container=True, exif=_orientation_exif(6))),
+    Seed("jxl-grey-16", JXL, "I;16", lambda: jxl_edits.jxl_bytes(_grey16(photo((120, 80), 93)), lossless=True)),
+    # Real files (tests/fixtures/jxl): orientation 7, and animations, which the encoder cannot write.
+    Seed("jxl-oriented-7", JXL, "RGBA", lambda: jxl_edits.fixture("lossless-alpha-10bit-oriented-7.jxl")),
+    Seed("jxl-animated-60", JXL, "RGB", lambda: jxl_edits.fixture("animated-60-frames.jxl")),
+    Seed("jxl-animated-cropped", JXL, "RGBA", lambda: jxl_edits.fixture("animated-cropped-frames.jxl")),
+    Seed("jxl-animated-in-jxlp-boxes", JXL, "RGBA",
+         lambda: jxl_edits.in_jxlp_boxes(jxl_edits.fixture("animated-cropped-frames.jxl"))),
     Seed("hostile-tall-palette-png", PNG, "P", tall_palette_png, expect="ImageTooLarge"),
     Seed("hostile-wide-rgb16-png", PNG, "RGB;16", wide_rgb16_png, expect="ImageTooLarge"),
     Seed("hostile-scan-bomb-jpeg", JPEG, "RGB", scan_bomb_jpeg, expect="ImageTooLarge"),

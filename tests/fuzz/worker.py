@@ -40,7 +40,7 @@ _STATUS = re.compile(rb"^(VmHWM|VmRSS):\s+(\d+) kB$", re.MULTILINE)
 # AVIF and WebP codecs) and first-use set-up happen here, not in the first input measured.
 WARM_UP_SEEDS = (
     "jpeg-baseline", "jpeg-adobe-rgb", "png-rgba", "webp-lossy", "avif-rgb", "heif-rgb",
-    "tiff-rgb-lzw", "gif-palette", "pdf-image", "video-h264-mp4",
+    "tiff-rgb-lzw", "gif-palette", "pdf-image", "video-h264-mp4", "jxl-rgb-lossy",
 )  # fmt: skip
 
 

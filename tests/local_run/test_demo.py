@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 from local_run.demo.command import offline_manifest, run_demo
-from local_run.inputs.samples import FIXTURES, PDF_SAMPLE, SVG_SAMPLE, VIDEO_SAMPLE, RealFile
+from local_run.inputs.samples import FIXTURES, JXL_SAMPLE, PDF_SAMPLE, SVG_SAMPLE, VIDEO_SAMPLE, RealFile
 from local_run.runtime.function import LocalFunction
 from PIL import Image, ImageChops, ImageStat
 
@@ -53,10 +53,12 @@ def test_demo_under_the_emulator_gives_the_expected_outcome_for_every_sample(
     assert {t["key"] for t in heic["thumbnails"] if t["content_type"] == "image/jpeg"} == {
         "256x256/phone/IMG_0001.heic.jpg", "1024x1024/phone/IMG_0001.heic.jpg", "150x150-cover/phone/IMG_0001.heic.jpg"}
     # the built artifact renders a PDF (PDFium) and an SVG (resvg), as the in-process demo does,
-    # with the video layer's stand-in a video's poster frame (PyAV), and a RAW's preview
+    # with the video layer's stand-in a video's poster frame (PyAV), with the JPEG XL layer's a
+    # JPEG XL (libjxl), and a RAW's preview
     for key, content_type, suffix, said in (("docs/chapter-with-photo.pdf", "image/jpeg", "jpg", "credit"),
                                             ("graphics/arbelos.svg", "image/png", "png", "credit"),
                                             ("clips/phone-portrait-4k.mp4", "image/jpeg", "jpg", "credit"),
+                                            ("photos/bicycles.jxl", "image/jpeg", "jpg", "credit"),
                                             ("photos/portrait-exif6.dng", "image/jpeg", "jpg", "made_here")):  # fmt: skip
         row = next(row for row in rows if row["key"] == key)
         assert row["status"] == "created" and row[said]
@@ -88,20 +90,21 @@ def test_default_demo_still_prints_the_table(demo_out: Path) -> None:
 
 def test_the_demo_leaves_manifests_the_gallery_and_its_screenshot(demo_out: Path) -> None:
     manifests = sorted(p.relative_to(demo_out / "manifests").as_posix() for p in (demo_out / "manifests").rglob("*.json"))
-    assert len(manifests) == 16 and {"phone/IMG_0001.heic.json", "clips/phone-portrait-4k.mp4.json",
-                                     "photos/portrait-exif6.dng.json"} <= set(manifests)  # fmt: skip
+    assert len(manifests) == 17 and {"phone/IMG_0001.heic.json", "clips/phone-portrait-4k.mp4.json",
+                                     "photos/portrait-exif6.dng.json", "photos/bicycles.jxl.json"} <= set(manifests)  # fmt: skip
     for name in ("index.html", "gallery.png", "contact-sheet.png"):
         assert (demo_out / name).is_file()
     page = (demo_out / "index.html").read_text()
-    assert page.count("<figure") == 16 and page.count('type="image/avif"') == 16
+    assert page.count("<figure") == 17 and page.count('type="image/avif"') == 17
 
 
 @pytest.mark.parametrize(("sample", "key", "fallback", "suffix"), [
     (PDF_SAMPLE, "docs/chapter-with-photo.pdf", "jpeg", "jpg"),  # a page is opaque: JPEG
     (SVG_SAMPLE, "graphics/arbelos.svg", "png", "png"),  # a drawing keeps its transparency: PNG
     (VIDEO_SAMPLE, "clips/phone-portrait-4k.mp4", "jpeg", "jpg"),  # a frame is opaque: JPEG
+    (JXL_SAMPLE, "photos/bicycles.jxl", "jpeg", "jpg"),  # a JPEG XL photo without alpha: JPEG
 ])  # fmt: skip
-def test_the_gallery_shows_a_real_pdf_svg_and_video_with_where_each_came_from(
+def test_the_gallery_shows_a_real_pdf_svg_video_and_jpeg_xl_with_where_each_came_from(
     demo_out: Path, sample: RealFile, key: str, fallback: str, suffix: str
 ) -> None:
     manifest = json.loads((demo_out / "manifests" / f"{key}.json").read_text(encoding="utf-8"))
@@ -119,7 +122,7 @@ def test_the_gallery_shows_a_real_pdf_svg_and_video_with_where_each_came_from(
     assert f"  {key}: {sample.credit}" in output
 
 
-@pytest.mark.parametrize("sample", [PDF_SAMPLE, SVG_SAMPLE], ids=lambda sample: sample.path)
+@pytest.mark.parametrize("sample", [PDF_SAMPLE, SVG_SAMPLE, JXL_SAMPLE], ids=lambda sample: sample.path)
 def test_a_real_samples_credit_is_its_fixtures_readme_row(sample: RealFile) -> None:
     """The demo says where a file came from as the fixtures' README does: same repository, path
     and licence, on the file's own row."""

@@ -1,5 +1,6 @@
-"""The video decoder layer's stand-in under the emulator: the layer's own distributions, linked
-from the venv, importable by an interpreter that sees no site-packages."""
+"""The decoder layers' stand-ins under the emulator: each layer's own distributions, linked from
+the venv, importable by an interpreter that sees no site-packages (and, for JPEG XL, the
+function's Pillow)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from local_run.runtime.runtime_dir import VIDEO_LAYER_DISTRIBUTIONS, make_runtime_dir
+from local_run.runtime.runtime_dir import JXL_LAYER_DISTRIBUTIONS, VIDEO_LAYER_DISTRIBUTIONS, make_runtime_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,8 +21,23 @@ def test_the_layers_stand_in_holds_what_its_requirements_name() -> None:
 
 
 def test_the_layers_stand_in_imports_pyav_without_site_packages(tmp_path: Path) -> None:
-    layer = make_runtime_dir(tmp_path / "video-layer", VIDEO_LAYER_DISTRIBUTIONS)
+    layer = make_runtime_dir(tmp_path / "video-layer", VIDEO_LAYER_DISTRIBUTIONS, follow=False)
     assert {path.name for path in layer.iterdir() if not path.name.endswith(".dist-info")} == {"av", "av.libs"}
     done = subprocess.run([sys.executable, "-S", "-c", "import av; print(av.__version__)"],
                           env={"PYTHONPATH": str(layer)}, capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_jxl_layers_stand_in_holds_its_lock_and_no_pillow(tmp_path: Path) -> None:
+    """Its lock's two distributions, not the Pillow the plugin requires: the function ships that
+    (layers/jxl/requirements.in), and here the function's own, linked apart, serves it."""
+    lock = (REPO_ROOT / "layers" / "jxl" / "requirements.txt").read_text().splitlines()
+    locked = {line.split("==")[0] for line in lock if "==" in line and not line.startswith((" ", "#"))}
+    assert set(JXL_LAYER_DISTRIBUTIONS) == locked
+    layer = make_runtime_dir(tmp_path / "jxl-layer", JXL_LAYER_DISTRIBUTIONS, follow=False)
+    assert {path.name for path in layer.iterdir() if not path.name.endswith(".dist-info")} == {"pillow_jxl", "packaging"}
+    function = make_runtime_dir(tmp_path / "function", ("pillow",))
+    done = subprocess.run([sys.executable, "-S", "-c", "import pillow_jxl; print(pillow_jxl.Decoder())"],
+                          env={"PYTHONPATH": f"{function}:{layer}"}, capture_output=True, text=True, timeout=60,
+                          check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]

@@ -30,7 +30,14 @@ from typing import Any
 import botocore.session
 import pytest
 
-from create_thumbnail.config import ALL_SOURCE_FORMATS, DEFAULT_THUMBNAIL_CACHE_CONTROL, MAX_PDF_PAGE, Reading, Settings
+from create_thumbnail.config import (
+    ALL_SOURCE_FORMATS,
+    DEFAULT_SOURCE_FORMATS,
+    DEFAULT_THUMBNAIL_CACHE_CONTROL,
+    MAX_PDF_PAGE,
+    Reading,
+    Settings,
+)
 from tests.template.conftest import resolve_conditions, spelled
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -500,6 +507,68 @@ def test_function_runtime_handler_and_code(sam_template: dict, cfn_template: dic
     assert props["Handler"] == "create_thumbnail.app.lambda_handler"
 
 
+# The formats whose decoder is a layer, and the layer each attaches (template.yaml's Conditions).
+DECODER_LAYERS = {"video": "VideoDecoderLayer", "jxl": "JxlDecoderLayer"}
+
+
+def source_format_names(sam_template: dict) -> list[str]:
+    """The names SourceFormats' pattern allows, in its order."""
+    pattern = sam_template["Parameters"]["SourceFormats"]["AllowedPattern"]
+    [names] = set(re.findall(r"\(((?:[a-z]+\|)+[a-z]+)\)", pattern))
+    return names.split("|")
+
+
+def test_source_formats_parameter_allows_exactly_what_the_function_reads(sam_template: dict) -> None:
+    assert source_format_names(sam_template) == list(ALL_SOURCE_FORMATS)
+    assert sam_template["Parameters"]["SourceFormats"]["Default"] == ",".join(DEFAULT_SOURCE_FORMATS)
+
+
+def test_no_other_format_name_contains_a_layered_formats_name(sam_template: dict) -> None:
+    """ReadsVideo and ReadsJxl ask whether removing the name from SourceFormats changes it (CloudFormation has no
+    'contains'): a format named, say, 'jxl2' would attach the layer without jxl."""
+    names = source_format_names(sam_template)
+    for layered in DECODER_LAYERS:
+        assert [name for name in names if layered in name] == [layered]
+
+
+def layer_ids(template: dict, logical_id: str) -> list[str]:
+    """The transformed LayerVersions made from logical_id (SAM appends a hash of the content)."""
+    return [name for name in template["Resources"] if name.startswith(logical_id)]
+
+
+@pytest.mark.parametrize(("formats", "layered"), [
+    ("jpeg,png", set()), ("webp,gif,tiff,heif,avif,pdf,svg,raw", set()), ("video", {"video"}),
+    ("jpeg,png,video", {"video"}), ("jxl", {"jxl"}), (" jpeg , jxl ", {"jxl"}), ("jxl,video,png", {"jxl", "video"}),
+])  # fmt: skip
+def test_a_decoder_layer_is_made_and_attached_only_when_source_formats_names_its_format(
+    cfn_template_all: dict, formats: str, layered: set[str]
+) -> None:
+    stack = resolve_conditions(cfn_template_all, {"SourceFormats": formats})
+    attached = stack["Resources"][FUNCTION]["Properties"].get("Layers", [])
+    for name, logical_id in DECODER_LAYERS.items():
+        made = layer_ids(stack, logical_id)
+        if name in layered:
+            assert len(made) == 1 and {"Ref": made[0]} in attached, (name, formats)
+        else:
+            assert not made and not any(ref["Ref"].startswith(logical_id) for ref in attached), (name, formats)
+    assert len(attached) == len(layered)
+
+
+@pytest.mark.parametrize(("name", "logical_id"), DECODER_LAYERS.items())
+def test_each_decoder_layer_is_built_by_its_own_makefile_for_the_functions_runtime(
+    sam_template: dict, name: str, logical_id: str
+) -> None:
+    layer = sam_template["Resources"][logical_id]
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    props = layer["Properties"]
+    assert props["ContentUri"] == f"layers/{name}/"
+    assert props["CompatibleRuntimes"] == [sam_template["Globals"]["Function"]["Runtime"]]
+    assert props["CompatibleArchitectures"] == sam_template["Globals"]["Function"]["Architectures"]
+    assert "GPL" in props["LicenseInfo"]  # both carry GPL code: the reason they are layers
+    makefile = (REPO_ROOT / "layers" / name / "Makefile").read_text()
+    assert re.search(rf"^build-{logical_id}:$", makefile, re.MULTILINE)
+
+
 def test_function_writes_to_the_resized_bucket(cfn_template: dict) -> None:
     variables = cfn_template["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
     assert variables["DESTINATION_BUCKET"] == {"Ref": "ResizedBucket"}
@@ -752,11 +821,6 @@ def test_the_video_decoder_layer_exists_and_is_attached_only_when_video_is_read(
     layers = deployed["Resources"][FUNCTION]["Properties"].get("Layers")
     assert layers == ([{"Ref": "VideoDecoderLayer"}] if attached else None)
     assert re.fullmatch(sam_template["Parameters"]["SourceFormats"]["AllowedPattern"], formats)
-
-
-def test_no_other_source_format_is_named_with_video_in_it() -> None:
-    """ReadsVideo finds "video" anywhere in SourceFormats' text."""
-    assert [name for name in ALL_SOURCE_FORMATS if "video" in name] == ["video"]
 
 
 def test_pdf_page_reaches_the_function_with_the_functions_own_default(sam_template: dict, cfn_template: dict) -> None:

@@ -65,6 +65,33 @@ def test_the_imaging_path_imports_no_wiring_lifecycle_or_storage(path: Path) -> 
     assert violations(source, module_name(path), forbidden, path.name == "__init__.py") == []
 
 
+# The decoders a layer brings (template.yaml's VideoDecoderLayer, JxlDecoderLayer): not in the
+# artifact, so never imported at the top of a module, where a function without the layer would
+# fail to start and every other function's cold start would pay for them.
+LAYERED = {"av", "pillow_jxl"}
+
+
+def top_level_imports(source: str) -> set[str]:
+    """The modules a source imports at import time (its module body), not inside a function."""
+    names = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("path", _modules(PACKAGE), ids=lambda path: str(path.relative_to(PACKAGE)))
+def test_a_layers_decoder_is_imported_only_where_a_file_needs_it(path: Path) -> None:
+    assert not top_level_imports(path.read_text(encoding="utf-8")) & LAYERED
+
+
+def test_the_check_sees_a_layers_decoder_imported_at_the_top() -> None:
+    assert top_level_imports("import pillow_jxl\nfrom av import open\n") == {"pillow_jxl", "av"}
+    assert top_level_imports("def load():\n    import pillow_jxl\n") == set()
+
+
 def test_every_module_is_where_the_layout_says() -> None:
     """docs/layout.md names each of these; a module added elsewhere should be placed on purpose."""
     top = {path.stem for path in PACKAGE.glob("*.py")}

@@ -110,3 +110,29 @@ def test_a_jpegs_cold_start_imports_neither_libvips_nor_pi_heif(tmp_path: Path):
     done = subprocess.run([sys.executable, "-c", _PROBE, *files], capture_output=True, text=True, check=True,
                           env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})  # fmt: skip
     assert done.stdout.strip() == "[(False, False), (False, False), (False, False), (False, True), (True, True)]"
+
+
+_LAYERED_PROBE = """
+import sys
+from pathlib import Path
+import create_thumbnail.app
+from create_thumbnail.config import ALL_SOURCE_FORMATS, Box
+from create_thumbnail.imaging import make_thumbnails
+DECODERS = ("av", "pillow_jxl", "create_thumbnail.imaging.readers.jxl")
+loaded = [tuple(name in sys.modules for name in DECODERS)]
+for path in sys.argv[1:]:
+    make_thumbnails(Path(path).read_bytes(), [Box(64, 64)], 50_000_000, source_formats=ALL_SOURCE_FORMATS)
+    loaded.append(tuple(name in sys.modules for name in DECODERS))
+print(loaded)
+"""
+
+
+def test_the_decoders_in_layers_are_imported_with_the_first_file_that_needs_one(tmp_path: Path):
+    """(PyAV, pillow-jxl-plugin, readers/jxl.py loaded?) at cold start, after a JPEG, after a
+    JPEG XL: the layers' decoders cost a JPEG's cold start nothing, and a JPEG XL only its own."""
+    jxl = Path(__file__).resolve().parents[1] / "fixtures" / "jxl" / "lossy-grey-icc.jxl"
+    (tmp_path / "a.jpg").write_bytes(encode(photo((400, 300)), "JPEG"))
+    files = [str(tmp_path / "a.jpg"), str(jxl)]
+    done = subprocess.run([sys.executable, "-c", _LAYERED_PROBE, *files], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})  # fmt: skip
+    assert done.stdout.strip() == "[(False, False, False), (False, False, False), (False, True, True)]"

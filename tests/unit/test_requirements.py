@@ -7,8 +7,10 @@ is uv's hashed lock of everything the artifact installs (src/Makefile installs i
 would ship the old version: this keeps the three in step. The command that makes the lock heads
 requirements.in. tests/build/test_sam_build.py checks the artifact holds exactly the locked set.
 
-The video decoder layer has its own input and lock (layers/video/), pinning what pyproject's
-`video` extra pins for the tests and the demo.
+The video and JPEG XL decoder layers have their own inputs and locks (layers/video/,
+layers/jxl/), pinning what pyproject's `video` and `jxl` extras pin for the tests and the demo.
+A layer holds nothing the function holds: Lambda puts /opt/python after /var/task on sys.path, so
+a second copy would be dead weight at best, and a different version at worst.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ LOCK_INPUT = REPO_ROOT / "src" / "requirements.in"
 LOCK = REPO_ROOT / "src" / "requirements.txt"
 VIDEO_LAYER_INPUT = REPO_ROOT / "layers" / "video" / "requirements.in"
 VIDEO_LAYER_LOCK = REPO_ROOT / "layers" / "video" / "requirements.txt"
+JXL_LAYER_INPUT = REPO_ROOT / "layers" / "jxl" / "requirements.in"
+JXL_LAYER_LOCK = REPO_ROOT / "layers" / "jxl" / "requirements.txt"
 PROVIDED_BY_THE_RUNTIME = {"boto3"}
 # The runtime's AWS SDK, shipped again it would shadow the runtime's own (and its 31 MB).
 RUNTIME_SDK = {"boto3", "botocore", "s3transfer"}
@@ -118,3 +122,40 @@ def test_the_video_layer_pins_what_the_video_extra_pins_and_locks_it_with_hashes
 
 def test_the_video_decoder_is_never_in_the_functions_lock() -> None:
     assert "av" not in lock_entries()
+
+
+def test_the_jxl_layer_pins_what_the_jxl_extra_pins_and_locks_it_with_hashes() -> None:
+    extra = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["jxl"]
+    assert pins(requirement_lines(JXL_LAYER_INPUT)) == pins(extra) == {"pillow-jxl-plugin": "==1.3.8"}
+    entries = lock_entries(JXL_LAYER_LOCK)
+    assert {name: str(r.specifier) for name, (r, _) in entries.items() if name in pins(extra)} == pins(extra)
+    for name, (requirement, options) in entries.items():
+        assert options and all(SHA256.fullmatch(option) for option in options), name
+        assert not requirement.marker, name
+
+
+def test_the_jxl_layer_locks_what_the_plugin_requires_but_pillow_which_is_the_functions() -> None:
+    """The plugin requires Pillow and packaging: the layer ships packaging, and leaves Pillow to
+    the function (layers/jxl/Makefile installs with --no-deps), whose pin the lock was resolved
+    against (requirements.in's command: -c src/requirements.in)."""
+    from importlib.metadata import requires  # the plugin is the jxl extra's, which the tests install
+
+    required = {canonicalize_name(Requirement(r).name) for r in requires("pillow-jxl-plugin") or []
+                if not Requirement(r).marker}  # fmt: skip
+    assert required == {"pillow", "packaging"}
+    assert lock_entries(JXL_LAYER_LOCK).keys() == required - {"pillow"} | {"pillow-jxl-plugin"}
+    assert "pillow" in lock_entries()
+    assert "--no-deps" in (REPO_ROOT / "layers" / "jxl" / "Makefile").read_text()
+
+
+def test_no_package_is_in_two_of_the_function_and_its_layers() -> None:
+    locks = {"function": LOCK, "video layer": VIDEO_LAYER_LOCK, "jxl layer": JXL_LAYER_LOCK}
+    seen: dict[str, str] = {}
+    for where, lock in locks.items():
+        for name in lock_entries(lock):
+            assert name not in seen, f"{name} is in the {seen[name]} and the {where}"
+            seen[name] = where
+
+
+def test_the_jpeg_xl_decoder_is_never_in_the_functions_lock() -> None:
+    assert "pillow-jxl-plugin" not in lock_entries()

@@ -27,6 +27,7 @@ ANIMATED_FORMATS = frozenset({GIF, WEBP})
 SVG = "SVG"  # not Pillow's: rendered by readers/svg.py
 RAW = "RAW"  # camera RAWs (DNG, CR2, NEF, ARW): their embedded JPEG preview (readers/raw.py)
 VIDEO = "VIDEO"  # a poster frame, decoded by FFmpeg from ranged reads (readers/video.py)
+JXL = "JXL"  # JPEG XL, decoded by libjxl, not through Pillow (readers/jxl.py)
 # Pillow calls a JPEG with a second picture (a phone's depth map or stereo pair) MPO; it is a JPEG.
 JPEG_FAMILY = frozenset({JPEG, "MPO"})
 
@@ -50,6 +51,7 @@ SOURCES = MappingProxyType({
     "svg": SourceFormat(SVG, "svg", (".svg", ".svgz")),
     "raw": SourceFormat(RAW, "raw", (".dng", ".cr2", ".nef", ".arw")),
     "video": SourceFormat(VIDEO, "video", (".mp4", ".m4v", ".mov", ".webm", ".mkv")),
+    "jxl": SourceFormat(JXL, "jxl", (".jxl",)),
 })  # fmt: skip
 
 
@@ -104,7 +106,8 @@ def source_output(source_format: str, alpha: bool, animated: bool) -> str:
     it; an animated GIF stays GIF (when animation is kept), a still one becomes PNG; TIFF and
     HEIF, which browsers do not show, become JPEG, or PNG when they have alpha; a PDF page is
     rendered onto white, as paper, so it is JPEG; an SVG (rendered with transparency) becomes PNG;
-    a camera RAW's preview is a JPEG, and stays one; a video's frame, opaque, JPEG."""
+    a camera RAW's preview is a JPEG, and stays one; a video's frame, opaque, JPEG; a JPEG XL,
+    which browsers do not broadly show, JPEG, or PNG with alpha."""
     if source_format in JPEG_FAMILY or source_format == PDF:
         return JPEG
     if source_format in (PNG, WEBP, AVIF):

@@ -51,11 +51,11 @@ SOURCE_BUCKET = "demo-source"
 RESIZED_BUCKET = "demo-resized"
 # What the demo shows beyond the defaults: two fit boxes and a cover box (attention gravity, or the
 # object's focal point) in AVIF, WebP and the source's format, for out/index.html's <picture>s;
-# HEIC, animated GIF, PDF, SVG, video and camera RAW sources. --sizes replaces the boxes.
+# HEIC, animated GIF, PDF, SVG, video, camera RAW and JPEG XL sources. --sizes replaces the boxes.
 DEMO_SETTINGS = {
     "THUMBNAIL_SIZES": "256x256,1024x1024,150x150:cover",
     "THUMBNAIL_FORMAT": "avif,webp,source",
-    "SOURCE_FORMATS": "jpeg,png,gif,heif,pdf,svg,video,raw",
+    "SOURCE_FORMATS": "jpeg,png,gif,heif,pdf,svg,video,raw,jxl",
     "THUMBNAIL_ANIMATED": "true",
 }
 

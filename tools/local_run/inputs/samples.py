@@ -1,6 +1,7 @@
 """Sample uploads, each with the outcome the handler must produce: pictures the project makes
-itself (a camera RAW among them, in a DNG's shape, said to be made here), and a PDF, an SVG and a
-phone's video clip other people made, taken from the test fixtures with their credit.
+itself (a camera RAW among them, in a DNG's shape, said to be made here), and a PDF, an SVG, a
+phone's video clip and a JPEG XL photo other people made, taken from the test fixtures with their
+credit.
 
 Every picture made here is drawn upright with a red block in its top-left corner and an arrow
 pointing up, so a wrongly oriented thumbnail is obvious at a glance and checkable by a pixel.
@@ -76,6 +77,8 @@ SVG_SAMPLE = RealFile("svg/svgedit-arbelos.svg", "SVG-Edit/svgedit", "archive/ex
 VIDEO_SAMPLE = RealFile("video/h264-4k-phone-portrait.mp4", "androidx/media",
                         "libraries/test_data/src/test/assets/media/mp4/portrait_4k60.mp4",
                         "Apache License 2.0")  # fmt: skip
+# A photo the JPEG XL project's conformance suite keeps; its decoder is a layer, as video's is.
+JXL_SAMPLE = RealFile("jxl/modular-lossy-xyb.jxl", "libjxl/conformance", "testcases/bicycles/input.jxl", "BSD-3-Clause")
 
 
 def photo(size: tuple[int, int], seed: int = 0) -> Image.Image:
@@ -264,6 +267,8 @@ def demo_samples() -> list[Sample]:
                "SVG illustration, gradients and paths: rendered, a PNG thumbnail", credit=SVG_SAMPLE.credit),
         Sample("clips/phone-portrait-4k.mp4", VIDEO_SAMPLE.read(), "video/mp4", "created",
                "a phone's 4K clip, index after the media: its first frame, upright", credit=VIDEO_SAMPLE.credit),
+        Sample("photos/bicycles.jxl", JXL_SAMPLE.read(), "image/jxl", "created",
+               "JPEG XL photo, decoded by libjxl: a JPEG thumbnail", credit=JXL_SAMPLE.credit),
         # The real RAWs in the fixtures are stripped of whole previews (their README): none serves.
         Sample("photos/portrait-exif6.dng", dng((1200, 1600), 6, preview=(1200, 1600), picture=portrait),
                "image/x-adobe-dng", "created", "camera RAW, orientation 6: its full-size preview, turned upright",

@@ -6,9 +6,10 @@ it starts the runtime process on the first invocation, hands it events, enforces
 (AWS_LAMBDA_FUNCTION_TIMEOUT: it kills the process and answers "Task timed out after N
 seconds"), and starts a fresh process on the next invocation after a timeout. The runtime
 process is the runtime interface client, awslambdaric, which imports the handler from the
-build directory, our stand-in for /var/task. When the function's SOURCE_FORMATS includes video,
-the stack would attach the video decoder layer (template.yaml's ReadsVideo): its stand-in is on
-PYTHONPATH ahead of the runtime's packages, as /opt/python is ahead of /var/runtime on Lambda.
+build directory, our stand-in for /var/task. When the function's SOURCE_FORMATS includes video
+or jxl, the stack would attach the video or JPEG XL decoder layer (template.yaml's ReadsVideo,
+ReadsJxl): its stand-in is on PYTHONPATH ahead of the runtime's packages, as /opt/python is
+ahead of /var/runtime on Lambda.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import Any, Self
 from local_run.runtime.build import host_architecture
 from local_run.runtime.report import RAPID_LINE, START, Block, Report, split_block
 from local_run.runtime.rss import watch_peak
-from local_run.runtime.runtime_dir import VIDEO_LAYER_DISTRIBUTIONS, make_runtime_dir
+from local_run.runtime.runtime_dir import LAYER_DISTRIBUTIONS, make_runtime_dir
 from local_run.runtime.template import FunctionSpec
 
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
@@ -134,16 +135,16 @@ class Emulator:
         }
 
     @property
-    def _reads_video(self) -> bool:
-        """As template.yaml's ReadsVideo condition, on the value the function is given."""
-        formats = self._variables.get("SOURCE_FORMATS", "")
-        return "video" in {name.strip() for name in formats.split(",")}
+    def _layers(self) -> list[str]:
+        """As template.yaml's ReadsVideo and ReadsJxl conditions, on the value the function is
+        given: the layers a stack with it would attach."""
+        formats = {name.strip() for name in self._variables.get("SOURCE_FORMATS", "").split(",")}
+        return [name for name in LAYER_DISTRIBUTIONS if name in formats]
 
     def start(self) -> None:
         runtime_dir = make_runtime_dir(self._work_dir / "runtime")
-        layer_dirs = []
-        if self._reads_video:
-            layer_dirs.append(make_runtime_dir(self._work_dir / "video-layer", VIDEO_LAYER_DISTRIBUTIONS))
+        layer_dirs = [make_runtime_dir(self._work_dir / f"{name}-layer", LAYER_DISTRIBUTIONS[name], follow=False)
+                      for name in self._layers]  # fmt: skip
         port = _free_port()
         command = [
             str(emulator_binary()),

@@ -13,6 +13,8 @@ One module per source family, each a function with the same signature (Reader):
   svg.py       SVG: rendered by resvg in a child process, nothing it names ever read
   raw.py       camera RAWs: the embedded JPEG preview that serves the boxes, through jpeg.py
   video.py     MP4, MOV, WebM: a poster frame, FFmpeg reading the object in ranges
+  jxl.py       JPEG XL: libjxl on the first one, its header read first (jxl_header.py), an
+               animation cut after its first frame (jxl_frames.py)
 
 A reader with a choice a rule makes (a PDF's page) also takes the rule's Reading, keyword-only,
 with the default choice as its default (ReaderTakingReading); registry.TAKES_READING names those

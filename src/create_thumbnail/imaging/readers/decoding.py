@@ -22,7 +22,8 @@ BAD_BYTES = (
     ValueError,  # 775: a truncated IHDR or tRNS, text past Pillow's limits (PNG); libheif's
     # "Invalid input" (HEIF); "tile cannot extend outside image" (GIF, TIFF)
     RuntimeError,  # 220: libavif's "Decoding of color planes failed" (AVIF); libheif's
-    # "Security limit exceeded" (HEIF)
+    # "Security limit exceeded" (HEIF); libjxl's status through pillow-jxl-plugin, "Generic
+    # Error" (JXL; its NotImplementedError for a colour layout it does not take is one too)
     OverflowError,  # 206: a TIFF field too large for C, a ColorMap entry of 0xFFFFFFFE (160), a
     # TileWidth of 2^31-1 or more (46)
     EOFError,  # 66: libheif's "Unexpected end of file" (HEIF)

@@ -9,7 +9,7 @@ from types import MappingProxyType
 
 from create_thumbnail.config import Box, Reading
 from create_thumbnail.imaging.budget import Budget
-from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, RAW, SVG, TIFF, VIDEO, WEBP
+from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, JXL, PDF, PNG, RAW, SVG, TIFF, VIDEO, WEBP
 from create_thumbnail.imaging.readers import (
     Loaded,
     RandomAccess,
@@ -43,6 +43,14 @@ def _video(
     return video.load(data, boxes, max_pixels, budget, reading=reading)
 
 
+def _jxl(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget) -> Loaded:
+    """readers/jxl.py, its header and frame readers, imported with the first JPEG XL (it imports
+    pillow-jxl-plugin, from its layer, only then)."""
+    from create_thumbnail.imaging.readers import jxl
+
+    return jxl.load(data, boxes, max_pixels, budget)
+
+
 READERS: Mapping[str, Reader] = MappingProxyType({
     JPEG: jpeg.load,
     PNG: png.load,
@@ -55,6 +63,7 @@ READERS: Mapping[str, Reader] = MappingProxyType({
     SVG: _svg,  # rendered by resvg in a child process
     RAW: raw.load,  # the embedded JPEG preview, through jpeg.py; no demosaic
     VIDEO: _video,  # a poster frame, FFmpeg reading the object in ranges (PyAV, from its layer)
+    JXL: _jxl,  # libjxl through pillow-jxl-plugin, from its layer; an animation's first frame
 })  # fmt: skip
 
 # The readers with a choice a rule makes, handed its Reading (a PDF's page); each is its format's

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from create_thumbnail.errors import NotAnImage
-from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, PDF, PNG, RAW, SVG, TIFF, VIDEO, WEBP, enabled
+from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, JXL, PDF, PNG, RAW, SVG, TIFF, VIDEO, WEBP, enabled
 from create_thumbnail.imaging.readers.raw_layout import is_camera_raw
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 _AVIF_BRANDS = {b"avif", b"avis"}
 EBML = b"\x1a\x45\xdf\xa3"  # Matroska and WebM
+# JPEG XL: a bare codestream starts FF 0A; the container with its signature box, "JXL ".
+JXL_CODESTREAM, JXL_CONTAINER = b"\xff\x0a", b"\x00\x00\x00\x0cJXL \r\n\x87\n"
 # The first box of a QuickTime movie written before ftyp existed (old cameras, QuickTime 6).
 _QUICKTIME_BOXES = {b"moov", b"mdat", b"wide", b"pnot", b"skip", b"free"}
 
@@ -29,6 +31,8 @@ def sniff_format(data: bytes) -> str:
         # DNG, CR2, NEF and ARW are TIFF too: their IFDs tell (raw_layout.py). Without raw in
         # SOURCE_FORMATS such a file is refused, never decoded as the small TIFF its first IFD is.
         return RAW if is_camera_raw(data) else TIFF
+    if data.startswith((JXL_CODESTREAM, JXL_CONTAINER)):  # a bare codestream, or the ISO container
+        return JXL
     if data[4:8] == b"ftyp":
         return _iso_media_format(data)
     if data.startswith(EBML) or _quicktime(data):
