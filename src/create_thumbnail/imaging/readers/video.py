@@ -27,7 +27,7 @@ shape, pixel and memory checks (estimate: the decoder's reference frames at the 
 What FFmpeg says about the bytes (av.FFmpegError) is NotAnImage; what reading them raises
 (storage errors, the source changing, the read limit) propagates as itself. PyAV is imported
 on the first video, never at cold start; it is not in the function's artifact but in a layer
-the stack attaches when SOURCE_FORMATS includes video (docs/formats.md).
+the stack attaches when SOURCE_FORMATS includes video (docs/configuration.md, "Video").
 """
 
 from __future__ import annotations
