@@ -40,7 +40,7 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from create_thumbnail.config import Rule, Settings
 from create_thumbnail.errors import DeadlineExceeded, PermanentError, SharedDestination, WriteConflict
@@ -59,8 +59,10 @@ from create_thumbnail.naming import (
     skip_reason,
     thumbnail_metadata,
 )
-from create_thumbnail.ranged import BLOCK, RangedFile
 from create_thumbnail.storage import Document, Opened, Storage, Stored
+
+if TYPE_CHECKING:
+    from create_thumbnail.ranged import RangedFile
 
 # Each attempt that conflicts is another invocation's progress on the same key; five in a row
 # means the key is being rewritten faster than it can be thumbnailed: left for the retry.
@@ -233,22 +235,29 @@ def _render(
     for S3 writes nothing. None for an empty object. A video is read in ranges, each on the
     condition that the object is still the one this attempt opened (ranged.py); anything else
     is read whole, up to MAX_SOURCE_BYTES."""
-    settings = destination.settings
-    source: bytes | RangedFile
-    if "video" in settings.source_formats and read_in_ranges(opened.head(BLOCK), settings.source_formats):
-        source = RangedFile(
-            current.size, lambda start, end: destination.storage.read_range(current.bucket, current.key, start, end, current.etag),
-            head=opened.head(BLOCK), max_bytes=settings.max_video_read_bytes,
-        )  # fmt: skip
-    else:  # without video on, an object over the limit is refused before a byte is read
-        source = opened.read(settings.max_source_bytes)
-        if not source:
-            return None
+    source = _source(opened, current, destination.settings, destination.storage)
+    if not source:
+        return None
     rendered, warnings = destination.render(source, rule, current.focal_point)
     manifest_key(current.key)  # too long: refused before anything is written
     keyed = [(destination_key(current.key, t.box, t.extensions), t) for t in rendered.thumbnails]
-    read = Read(source.fetched, source.requests) if isinstance(source, RangedFile) else None
+    read = None if isinstance(source, bytes) else Read(source.fetched, source.requests)
     return rendered, keyed, warnings, read
+
+
+def _source(opened: Opened, current: SourceIdentity, settings: Settings, storage: Storage) -> bytes | RangedFile:
+    """A video as a RangedFile over the object (ranged.py, imported with the first video: a
+    JPEG's cold start does not pay for it); anything else read whole. Without video on, an
+    object over MAX_SOURCE_BYTES is refused before a byte is read."""
+    if "video" in settings.source_formats:
+        from create_thumbnail.ranged import BLOCK, RangedFile
+
+        if read_in_ranges(opened.head(BLOCK), settings.source_formats):
+            def fetch(start: int, end: int) -> bytes:
+                return storage.read_range(current.bucket, current.key, start, end, current.etag)
+
+            return RangedFile(current.size, fetch, head=opened.head(BLOCK), max_bytes=settings.max_video_read_bytes)
+    return opened.read(settings.max_source_bytes)
 
 
 def _make(

@@ -22,7 +22,6 @@ from create_thumbnail.imaging.readers import (
     pdf,
     pillow,
     png,
-    raw,
 )
 from create_thumbnail.imaging.readers.sniff import sniff_format
 
@@ -43,6 +42,14 @@ def _video(
     return video.load(data, boxes, max_pixels, budget, reading=reading)
 
 
+def _raw(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget) -> Loaded:
+    """readers/raw.py and its TIFF walk, imported with the first camera RAW: a JPEG's cold start
+    does not pay for them."""
+    from create_thumbnail.imaging.readers import raw
+
+    return raw.load(data, boxes, max_pixels, budget)
+
+
 def _jxl(data: bytes, boxes: Sequence[Box], max_pixels: int, budget: Budget) -> Loaded:
     """readers/jxl.py, its header and frame readers, imported with the first JPEG XL (it imports
     pillow-jxl-plugin, from its layer, only then)."""
@@ -61,7 +68,7 @@ READERS: Mapping[str, Reader] = MappingProxyType({
     HEIF: heif.load,
     PDF: pdf.load,  # the rule's page, rendered by PDFium (imported on the first PDF)
     SVG: _svg,  # rendered by resvg in a child process
-    RAW: raw.load,  # the embedded JPEG preview, through jpeg.py; no demosaic
+    RAW: _raw,  # the embedded JPEG preview, through jpeg.py; no demosaic
     VIDEO: _video,  # a poster frame, FFmpeg reading the object in ranges (PyAV, from its layer)
     JXL: _jxl,  # libjxl through pillow-jxl-plugin, from its layer; an animation's first frame
 })  # fmt: skip

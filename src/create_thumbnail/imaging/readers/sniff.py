@@ -6,7 +6,6 @@ from collections.abc import Iterable
 
 from create_thumbnail.errors import NotAnImage
 from create_thumbnail.imaging.formats import AVIF, GIF, HEIF, JPEG, JXL, PDF, PNG, RAW, SVG, TIFF, VIDEO, WEBP, enabled
-from create_thumbnail.imaging.readers.raw_layout import is_camera_raw
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 _AVIF_BRANDS = {b"avif", b"avis"}
@@ -30,6 +29,8 @@ def sniff_format(data: bytes) -> str:
     if data.startswith((b"II*\x00", b"MM\x00*")):
         # DNG, CR2, NEF and ARW are TIFF too: their IFDs tell (raw_layout.py). Without raw in
         # SOURCE_FORMATS such a file is refused, never decoded as the small TIFF its first IFD is.
+        from create_thumbnail.imaging.readers.raw_layout import is_camera_raw  # with the first TIFF
+
         return RAW if is_camera_raw(data) else TIFF
     if data.startswith((JXL_CODESTREAM, JXL_CONTAINER)):  # a bare codestream, or the ISO container
         return JXL
