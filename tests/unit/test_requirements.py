@@ -19,6 +19,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement  # a pytest dependency, so always installed
 from packaging.utils import canonicalize_name
 
@@ -110,11 +111,19 @@ def test_runtime_provided_packages_are_not_shipped() -> None:
     assert not RUNTIME_SDK & lock_entries().keys()
 
 
-def test_the_video_layer_pins_what_the_video_extra_pins_and_locks_it_with_hashes() -> None:
-    extra = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["video"]
-    assert pins(requirement_lines(VIDEO_LAYER_INPUT)) == pins(extra) == {"av": "==19.0.2"}
-    entries = lock_entries(VIDEO_LAYER_LOCK)
-    assert {name: str(r.specifier) for name, (r, _) in entries.items() if name in pins(extra)} == pins(extra)
+@pytest.mark.parametrize(
+    "extra, layer_input, layer_lock, pinned",
+    [("video", VIDEO_LAYER_INPUT, VIDEO_LAYER_LOCK, {"av": "==19.0.2"}),
+     ("jxl", JXL_LAYER_INPUT, JXL_LAYER_LOCK, {"pillow-jxl-plugin": "==1.3.8"})],
+)
+def test_a_layer_pins_what_its_extra_pins_and_locks_it_with_hashes(
+    extra: str, layer_input: Path, layer_lock: Path, pinned: dict[str, str]
+) -> None:
+    """The tests and the demo install the extra; the stack ships the layer: the same decoder."""
+    extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"][extra]
+    assert pins(requirement_lines(layer_input)) == pins(extras) == pinned
+    entries = lock_entries(layer_lock)
+    assert {name: str(r.specifier) for name, (r, _) in entries.items() if name in pinned} == pinned
     for name, (requirement, options) in entries.items():
         assert options and all(SHA256.fullmatch(option) for option in options), name
         assert not requirement.marker, name
@@ -122,16 +131,6 @@ def test_the_video_layer_pins_what_the_video_extra_pins_and_locks_it_with_hashes
 
 def test_the_video_decoder_is_never_in_the_functions_lock() -> None:
     assert "av" not in lock_entries()
-
-
-def test_the_jxl_layer_pins_what_the_jxl_extra_pins_and_locks_it_with_hashes() -> None:
-    extra = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["jxl"]
-    assert pins(requirement_lines(JXL_LAYER_INPUT)) == pins(extra) == {"pillow-jxl-plugin": "==1.3.8"}
-    entries = lock_entries(JXL_LAYER_LOCK)
-    assert {name: str(r.specifier) for name, (r, _) in entries.items() if name in pins(extra)} == pins(extra)
-    for name, (requirement, options) in entries.items():
-        assert options and all(SHA256.fullmatch(option) for option in options), name
-        assert not requirement.marker, name
 
 
 def test_the_jxl_layer_locks_what_the_plugin_requires_but_pillow_which_is_the_functions() -> None:
