@@ -808,19 +808,19 @@ def test_thumbnail_cache_control_reaches_the_function_with_the_functions_own_def
     assert not any(pattern.fullmatch(v) for v in ("max-age=300\r\nX-Evil: 1", "max-âge=1", "\tno-cache", "x" * 257))
 
 
-@pytest.mark.parametrize(
-    "formats, attached",
-    [("jpeg,png", False), ("jpeg,png,pdf,svg,raw", False), ("jpeg,video", True), (" video , jpeg ", True),
-     ("video", True)],
-)
-def test_the_video_decoder_layer_exists_and_is_attached_only_when_video_is_read(
-    sam_template: dict, formats: str, attached: bool
+def test_video_poster_reaches_the_function_and_what_the_stack_lets_through_it_takes(
+    sam_template: dict, cfn_template: dict
 ) -> None:
-    deployed = resolve_conditions(sam_template, {"SourceFormats": formats})
-    assert ("VideoDecoderLayer" in deployed["Resources"]) is attached
-    layers = deployed["Resources"][FUNCTION]["Properties"].get("Layers")
-    assert layers == ([{"Ref": "VideoDecoderLayer"}] if attached else None)
-    assert re.fullmatch(sam_template["Parameters"]["SourceFormats"]["AllowedPattern"], formats)
+    parameter = sam_template["Parameters"]["VideoPoster"]
+    variables = cfn_template["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert variables["VIDEO_POSTER"] == {"Ref": "VideoPoster"}
+    pattern = re.compile(parameter["AllowedPattern"])
+    good, bad = ["auto", "0", "2", "12.5", "86400", "0.001"], ["", "-1", "2,5", "1e3", "two", "86401.5x", "٢"]
+    assert all(pattern.fullmatch(value) for value in good) and not any(pattern.fullmatch(v) for v in bad)
+    for value in good:
+        settings = Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "VIDEO_POSTER": value})
+        assert settings.reading.poster == (None if value == "auto" else float(value))
+    assert Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "VIDEO_POSTER": parameter["Default"]}).reading == Reading()
 
 
 def test_pdf_page_reaches_the_function_with_the_functions_own_default(sam_template: dict, cfn_template: dict) -> None:
