@@ -138,8 +138,9 @@ def display_size(coded: tuple[int, int], aspect: float) -> tuple[int, int]:
 
 
 def display_transpose(matrix: Sequence[float] | None, warn: Callable[[str], None]) -> Image.Transpose | None:
-    """The transpose a display matrix (a, b, c, d) asks for; a matrix that turns by another angle
-    than a multiple of 90 degrees, or scales, is left unapplied, with a warning."""
+    """The transpose a display matrix (a, b, c, d) asks for, whatever it scales by; a matrix that
+    turns by an angle other than a multiple of 90 degrees, or skews, is left unapplied, with a
+    warning."""
     if matrix is None:
         return None
     a, b, c, d = matrix
