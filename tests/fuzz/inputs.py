@@ -142,6 +142,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("mp4-sample-table", video_edits.mp4_sample_table, video_edits.is_mp4, INPUTS_PER_CLASS // 2),
     Mutation("webm-element-size", video_edits.webm_element_size, video_edits.is_webm, INPUTS_PER_CLASS // 4),
     Mutation("webm-picture-size", video_edits.webm_picture_size, video_edits.is_webm, INPUTS_PER_CLASS // 8),
+    Mutation("avi-chunk-size", video_edits.avi_chunk_size, video_edits.is_avi, INPUTS_PER_CLASS // 4),
+    Mutation("ts-packet-field", video_edits.ts_packet_field, video_edits.is_transport_stream, INPUTS_PER_CLASS // 4),
     # JPEG XL: libjxl decodes whole, ~5-50 ms an input here, so fewer of each.
     Mutation("jxl-size-header", jxl_edits.size_header, jxl_edits.is_bare, INPUTS_PER_CLASS // 4),
     Mutation("jxl-orientation", jxl_edits.orientation, jxl_edits.is_bare, INPUTS_PER_CLASS // 8),

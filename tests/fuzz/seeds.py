@@ -292,6 +292,8 @@ VIDEO_SEEDS = {
     "video-hevc-mp4": "hevc-black-first-frame.mp4",
     "video-h264-mov": "h264-bt601.mov",
     "video-vp9-webm": "vp9-square.webm",
+    "video-mpeg2-ts": "mpeg2-transport-stream.ts",
+    "video-mpeg4-avi": "mpeg4-part2.avi",
 }
 SEEDS += tuple(Seed(name, VIDEO, "RGB", lambda file=file: (VIDEO_FIXTURES / file).read_bytes())
                for name, file in VIDEO_SEEDS.items())  # fmt: skip

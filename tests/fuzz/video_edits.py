@@ -1,7 +1,8 @@
 """Edits of real clips (tests/fixtures/video/): the MP4 box tree (a box's length, a track's or a
 sample entry's size, the display matrix, the sample tables that say where each frame is and how
-long) and the WebM element tree (an element's size, the picture's size). One field changed to an
-edge value, everything else as the file had it."""
+long), the WebM element tree (an element's size, the picture's size), an AVI's chunk sizes and a
+transport stream's packet fields. One field changed to an edge value, everything else as the
+file had it."""
 
 from __future__ import annotations
 
@@ -171,3 +172,66 @@ def webm_picture_size(data: bytes, seed: Seed, rng: Random) -> Mutated:
     largest = (1 << (8 * size)) - 1
     value = rng.choice([0, 1, 65_535, 16_384, largest, rng.randrange(largest + 1)]) & largest
     return data[:payload] + value.to_bytes(size, "big") + data[payload + size :], f"{_PIXEL_SIZES[element_id]} -> {value}"
+
+
+# --- AVI (RIFF) and MPEG transport streams ----------------------------------------------------
+
+
+def is_avi(seed: Seed) -> bool:
+    return seed.format == VIDEO and VIDEO_SEEDS[seed.name].endswith(".avi")
+
+
+def is_transport_stream(seed: Seed) -> bool:
+    return seed.format == VIDEO and VIDEO_SEEDS[seed.name].endswith(".ts")
+
+
+def riff_chunks(data: bytes, start: int = 12, end: int | None = None) -> list[tuple[bytes, int, int]]:
+    """(id, offset, size) of every chunk after the RIFF header, LIST chunks' children included."""
+    found, end = [], len(data) if end is None else end
+    position = start
+    while position + 8 <= end:
+        kind, size = struct.unpack_from("<4sI", data, position)
+        found.append((kind, position, size))
+        if kind == b"LIST":
+            found += riff_chunks(data, position + 12, min(position + 8 + size, end))
+        position += 8 + size + (size & 1)
+    return found
+
+
+def avi_chunk_size(data: bytes, seed: Seed, rng: Random) -> Mutated:
+    """A chunk's size (the RIFF file's, a LIST's, a header's, a frame's, the index's) set to an
+    edge: zero, off by one, the file's length, the largest."""
+    kind, offset, size = rng.choice([(b"RIFF", 0, struct.unpack_from("<I", data, 4)[0]), *riff_chunks(data)])
+    value = rng.choice([0, 1, size - 1, size + 1, len(data), 0xFFFFFFFF, rng.randrange(1 << 32)]) & 0xFFFFFFFF
+    return data[: offset + 4] + struct.pack("<I", value) + data[offset + 8 :], f"{kind!r} size {size} -> {value}"
+
+
+def ts_packet_field(data: bytes, seed: Seed, rng: Random) -> Mutated:
+    """One packet's header field (its PID, the adaptation-field control, the continuity counter),
+    its adaptation field's length, or a PES packet's length, set to an edge value."""
+    packet = rng.randrange(max(1, len(data) // 188)) * 188
+    field = rng.choice(["pid", "adaptation-control", "continuity", "adaptation-length", "pes-length"])
+    edited = bytearray(data)
+    if field == "pid":
+        pid = rng.choice([0, 1, 0x1FFF, rng.randrange(0x2000)])
+        edited[packet + 1] = edited[packet + 1] & 0xE0 | pid >> 8
+        edited[packet + 2] = pid & 0xFF
+        return bytes(edited), f"packet at {packet}: PID -> {pid:#x}"
+    if field == "adaptation-control":
+        bits = rng.randrange(4)
+        edited[packet + 3] = edited[packet + 3] & 0xCF | bits << 4
+        return bytes(edited), f"packet at {packet}: adaptation control -> {bits}"
+    if field == "continuity":
+        counter = rng.randrange(16)
+        edited[packet + 3] = edited[packet + 3] & 0xF0 | counter
+        return bytes(edited), f"packet at {packet}: continuity -> {counter}"
+    if field == "adaptation-length":
+        value = rng.choice([0, 183, 184, 255])
+        edited[packet + 4] = value
+        return bytes(edited), f"packet at {packet}: adaptation field length -> {value}"
+    value = rng.choice([0, 1, 0xFFFF, rng.randrange(0x10000)])  # PES_packet_length after 00 00 01 xx
+    start = data.find(b"\x00\x00\x01", packet + 4, packet + 188)
+    if start < 0:
+        return data, f"packet at {packet}: no PES header"
+    edited[start + 4 : start + 6] = value.to_bytes(2, "big")
+    return bytes(edited), f"packet at {packet}: PES length -> {value}"

@@ -64,6 +64,10 @@ REAL = {
     "av1-10-bit-hdr10.mp4": ((720, 1280), (144, 256)),
     "vp9-square.webm": ((642, 642), (256, 256)),
     "vp8-1080p-first-400k.webm": ((1920, 1080), (256, 144)),
+    "mpeg4-part2.avi": ((960, 400), (256, 107)),
+    "h264-transport-stream.ts": ((854, 480), (256, 144)),
+    "mpeg2-transport-stream.ts": ((640, 426), (256, 171)),
+    "h263-phone.3gp": ((192, 144), (192, 144)),  # QCIF, pixels 12:11 wide; never enlarged
 }
 
 
@@ -74,7 +78,7 @@ def test_a_real_clip_becomes_thumbnails_of_its_displayed_picture(name: str) -> N
     displayed, fit = REAL[name]
     assert rendered.source_size == displayed
     sizes = {(t.width, t.height) for t in rendered.thumbnails}
-    assert sizes == {fit, (96, 96)}
+    assert sizes == {fit, (min(96, fit[1]), min(96, fit[1]))}
     assert {t.format for t in rendered.thumbnails} == {"JPEG"}  # THUMBNAIL_FORMAT=source: a frame is opaque
     assert warnings == []
     thumbnail = Image.open(__import__("io").BytesIO(rendered.thumbnails[0].data))
@@ -243,6 +247,9 @@ def test_the_estimate_counts_reference_frames_at_the_streams_depth_and_chroma() 
         b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01",  # EBML: WebM, Matroska
         b"\x00\x00\x00\x08wide\x00\x00\x10\x00mdat",  # QuickTime before ftyp
         b"\x00\x00\x00\x01mdat\x00\x00\x00\x00\x00\x00\x10\x00",  # a 64-bit mdat first
+        b"RIFF\xbe\x1a\x05\x00AVI LIST",  # AVI
+        (b"\x47" + bytes(187)) * 3,  # an MPEG transport stream
+        (bytes(4) + b"\x47" + bytes(187)) * 3,  # AVCHD's, a timestamp before each packet (.mts)
     ],
 )
 def test_movie_containers_are_sniffed_as_video(head: bytes) -> None:
@@ -253,13 +260,27 @@ def test_movie_containers_are_sniffed_as_video(head: bytes) -> None:
 
 def test_an_iso_file_of_a_heif_brand_is_still_heif_and_a_box_too_short_is_not_a_movie() -> None:
     assert sniff_format(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic") == HEIF
-    with pytest.raises(NotAnImage):
-        sniff_format(b"\x00\x00\x00\x05moov")
+    for head in (b"\x00\x00\x00\x05moov", b"\x47" + bytes(400), b"G" * 100, b"RIFF\x00\x00\x00\x00WAVEfmt "):
+        with pytest.raises(NotAnImage):
+            sniff_format(head)
+
+
+def test_an_avchd_clip_and_an_avi_with_its_index_at_the_end_are_read_in_ranges() -> None:
+    """AVCHD (.mts) is the transport stream with a 4-byte timestamp before each 188-byte packet;
+    an AVI keeps its index (idx1) after its frames, as an MP4 from a camera keeps its moov."""
+    stream = fixture("h264-transport-stream.ts")
+    avchd = b"".join(bytes(4) + stream[i : i + 188] for i in range(0, len(stream), 188))
+    assert render(avchd).source_size == (854, 480)
+    source = ranged(fixture("mpeg4-part2.avi"), head=1 << 16)
+    assert render(source).source_size == (960, 400)
+    assert source.requests >= 1
 
 
 def test_a_video_is_skipped_unless_source_formats_takes_video() -> None:
     assert skip_reason("clips/a.mp4", WITH_VIDEO) is None
     assert skip_reason("clips/a.MOV", WITH_VIDEO) is None
+    assert skip_reason("camcorder/00001.MTS", WITH_VIDEO) is None
+    assert skip_reason("src/app.ts", WITH_VIDEO) is not None  # TypeScript, not fetched
     assert skip_reason("clips/a.webm", DEFAULT_SOURCE_FORMATS) is not None
     with pytest.raises(NotAnImage, match="a VIDEO image, which SOURCE_FORMATS does not include"):
         make_renditions(fixture("h264-landscape.mp4"), BOXES, MAX_PIXELS, source_formats=DEFAULT_SOURCE_FORMATS)

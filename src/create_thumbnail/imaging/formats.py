@@ -50,7 +50,8 @@ SOURCES = MappingProxyType({
     "pdf": SourceFormat(PDF, "pdf", (".pdf",)),
     "svg": SourceFormat(SVG, "svg", (".svg", ".svgz")),
     "raw": SourceFormat(RAW, "raw", (".dng", ".cr2", ".nef", ".arw")),
-    "video": SourceFormat(VIDEO, "video", (".mp4", ".m4v", ".mov", ".webm", ".mkv")),
+    # Not .ts: a bucket's TypeScript sources would each be fetched, to fail as not a video.
+    "video": SourceFormat(VIDEO, "video", (".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi", ".mts", ".m2ts", ".3gp")),
     "jxl": SourceFormat(JXL, "jxl", (".jxl",)),
 })  # fmt: skip
 

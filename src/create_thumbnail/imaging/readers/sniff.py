@@ -36,7 +36,7 @@ def sniff_format(data: bytes) -> str:
         return JXL
     if data[4:8] == b"ftyp":
         return _iso_media_format(data)
-    if data.startswith(EBML) or _quicktime(data):
+    if movie_demuxer(data) is not None:
         return VIDEO
     if data.startswith(b"%PDF-"):  # at the very start: bytes before the header are not taken
         return PDF
@@ -54,6 +54,29 @@ def read_in_ranges(head: bytes, source_formats: Iterable[str]) -> bool:
         return sniff_format(head) == VIDEO and VIDEO in enabled(source_formats)
     except NotAnImage:
         return False
+
+
+def movie_demuxer(data: bytes) -> str | None:
+    """FFmpeg's demuxer for a movie's first bytes, or None: mov for ISO media (MP4, MOV, 3GP)
+    and QuickTime before ftyp, matroska for EBML (WebM, MKV), avi, and mpegts for an MPEG
+    transport stream, bare (188-byte packets) or as AVCHD writes it (.mts, .m2ts: 192). Only the
+    demuxer named here ever runs on the bytes (readers/video.py)."""
+    if data[4:8] == b"ftyp" or _quicktime(data):
+        return "mov"
+    if data.startswith(EBML):
+        return "matroska"
+    if data[:4] == b"RIFF" and data[8:12] == b"AVI ":
+        return "avi"
+    if _transport_stream(data):
+        return "mpegts"
+    return None
+
+
+def _transport_stream(data: bytes) -> bool:
+    """Three packets' sync bytes (0x47) in a row: at 0, 188, 376, or after each 192-byte
+    packet's 4-byte timestamp (AVCHD's M2TS)."""
+    return any(all(data[offset + n * size : offset + n * size + 1] == b"\x47" for n in range(3))
+               for offset, size in ((0, 188), (4, 192)))  # fmt: skip
 
 
 def _quicktime(data: bytes) -> bool:

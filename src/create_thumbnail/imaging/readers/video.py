@@ -18,11 +18,12 @@ draft: renditions.draft_size), its pixel aspect ratio applied, then turned as th
 display matrix says (as players and FFmpeg's autorotate do: a phone's portrait clip is stored
 sideways). Its size is the displayed size, upright.
 
-Only the demuxer the bytes were sniffed as runs (mov for ISO media, matroska for EBML), so
-FFmpeg never probes its way into a playlist or a concat script that would open other files; the
-mov demuxer's external data references stay off. One decoding thread: a few frames are decoded,
-and memory stays predictable. Nothing decodes before the stream's coded size has passed the
-shape, pixel and memory checks (estimate: the decoder's reference frames at the stream's depth).
+Only the demuxer the bytes were sniffed as runs (sniff.movie_demuxer: mov, matroska, avi or
+mpegts), so FFmpeg never probes its way into a playlist or a concat script that would open other
+files; the mov demuxer's external data references stay off. One decoding thread: a few frames
+are decoded, and memory stays predictable. Nothing decodes before the stream's coded size has
+passed the shape, pixel and memory checks (estimate: the decoder's reference frames at the
+stream's depth).
 
 What FFmpeg says about the bytes (av.FFmpegError) is NotAnImage; what reading them raises
 (storage errors, the source changing, the read limit) propagates as itself. PyAV is imported
@@ -46,10 +47,10 @@ from create_thumbnail.errors import NotAnImage
 from create_thumbnail.imaging.budget import Budget, check_shape
 from create_thumbnail.imaging.readers import Loaded, Source, head_of
 from create_thumbnail.imaging.readers.checks import admit, check_pixels
-from create_thumbnail.imaging.readers.sniff import EBML
+from create_thumbnail.imaging.readers.sniff import movie_demuxer
 from create_thumbnail.imaging.renditions import draft_size
 
-ISO_MEDIA, MATROSKA = "mov", "matroska"  # FFmpeg's demuxer names
+ISO_MEDIA = "mov"  # FFmpeg's demuxer for MP4 and MOV (sniff.movie_demuxer names each)
 # Luma standard deviation (0-255) under which a frame is blank: a black or white frame, a flat
 # colour card, measured on a 32 x 32 reduction (encoder noise on black: 0.5-2).
 BLANK_SPREAD = 6.0
@@ -95,7 +96,7 @@ def load(
     need; no ICC profile (swscale makes RGB as players do); the displayed size; and what was
     chosen otherwise than asked (every frame blank, a poster time past the end) as notes."""
     av, notes = _av(), []
-    demuxer = MATROSKA if head_of(data).startswith(EBML) else ISO_MEDIA
+    demuxer = movie_demuxer(head_of(data)) or ISO_MEDIA
     source = BytesIO(data) if isinstance(data, bytes) else data
     with _reading(av):
         container = av.open(source, mode="r", format=demuxer, options=_options(demuxer))
