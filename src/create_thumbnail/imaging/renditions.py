@@ -49,6 +49,14 @@ VIPS_UP_TO_FACTOR = 3.0
 Centre = Callable[[Image.Image, tuple[int, int]], Point]
 
 
+def box_scale(size: tuple[float, float], box: Box) -> float:
+    """The factor that makes a picture of size just serve box: fit inside a fit box, cover a
+    cover box. Not capped at 1: a page or a drawing renders at any scale, and a reader asking
+    whether a preview is large enough compares it with 1."""
+    across, down = box.width / size[0], box.height / size[1]
+    return max(across, down) if box.fit == COVER else min(across, down)
+
+
 def fit(size: tuple[int, int], box: Box) -> tuple[int, int]:
     """The largest size inside box with size's aspect ratio; never larger than size itself."""
     width, height = size

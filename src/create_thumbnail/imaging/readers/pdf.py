@@ -42,10 +42,11 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
-from create_thumbnail.config import COVER, Box, Reading
+from create_thumbnail.config import Box, Reading
 from create_thumbnail.errors import EncryptedDocument, ImageTooLarge, NotAnImage
 from create_thumbnail.imaging.budget import MAX_SIDE, Budget, Header, check_shape, estimate_peak
 from create_thumbnail.imaging.readers.checks import admit
+from create_thumbnail.imaging.renditions import box_scale
 
 if TYPE_CHECKING:
     from create_thumbnail.imaging.readers import Loaded
@@ -131,7 +132,7 @@ def render_scale(page: tuple[float, float], boxes: Sequence[Box], max_pixels: in
     crop of it), within max_pixels in all and MAX_SIDE a side, where the page then comes out
     smaller than the box, as a small image does."""
     width, height = page
-    needed = max(_box_scale(page, box) for box in boxes)
+    needed = max(box_scale(page, box) for box in boxes)
     return min(needed, _most_pixels(page, max_pixels), MAX_SIDE / max(width, height)) * _UNDER
 
 
@@ -141,11 +142,6 @@ def _most_pixels(page: tuple[float, float], max_pixels: int) -> float:
     width, height = page
     area, perimeter = width * height, width + height
     return (math.sqrt(perimeter * perimeter + 4 * area * (max_pixels - 1)) - perimeter) / (2 * area)
-
-
-def _box_scale(page: tuple[float, float], box: Box) -> float:
-    across, down = box.width / page[0], box.height / page[1]
-    return max(across, down) if box.fit == COVER else min(across, down)
 
 
 def rendered_size(page: tuple[float, float], scale: float) -> tuple[int, int]:

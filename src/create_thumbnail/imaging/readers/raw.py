@@ -27,6 +27,7 @@ from create_thumbnail.imaging.budget import Budget
 from create_thumbnail.imaging.readers import Loaded, jpeg
 from create_thumbnail.imaging.readers.orientation import upright_size
 from create_thumbnail.imaging.readers.raw_layout import Preview, RawLayout, read_layout
+from create_thumbnail.imaging.renditions import box_scale
 
 # A preview this close to the sensor data's size is the picture at full size (the sensor's IFD
 # counts masked border pixels a camera crops: a Canon 5D Mark III's 5920 x 3950 for a 5760 x
@@ -60,18 +61,13 @@ def _serves(preview: Preview, layout: RawLayout, boxes: Sequence[Box]) -> bool:
         turns = [preview.size, preview.size[::-1]]
     else:
         turns = [upright_size(preview.size, layout.orientation)]
-    return all(_scale(size, box) <= 1 for size in turns for box in boxes)
+    return all(box_scale(size, box) <= 1 for size in turns for box in boxes)
 
 
 def _full_size(size: tuple[int, int], sensor: tuple[int, int] | None) -> bool:
     if sensor is None or min(sensor) < 1:
         return False
     return all(side >= FULL_SIZE * whole for side, whole in zip(sorted(size), sorted(sensor)))
-
-
-def _scale(size: tuple[int, int], box: Box) -> float:
-    across, down = box.width / size[0], box.height / size[1]
-    return max(across, down) if box.fit == COVER else min(across, down)
 
 
 def _why_none_serves(layout: RawLayout, boxes: Sequence[Box]) -> str:

@@ -57,10 +57,11 @@ from xml.sax.saxutils import escape, quoteattr
 from PIL import Image
 
 from create_thumbnail.imaging.budget import Budget, Header, check_memory, check_shape, estimate_peak
-from create_thumbnail.config import COVER, Box
+from create_thumbnail.config import Box
 from create_thumbnail.errors import ImageTooLarge, NotAnImage
 from create_thumbnail.imaging.readers import Loaded
 from create_thumbnail.imaging.readers.decoding import decoding
+from create_thumbnail.imaging.renditions import box_scale
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -186,12 +187,7 @@ def render_size(intrinsic: tuple[float, float], boxes: Sequence[Box]) -> tuple[i
     """The pixels to render: the intrinsic size scaled (up or down: it is a vector) until it just
     covers the largest box's need, fitting inside a fit box or covering a cover box, aspect kept."""
     width, height = intrinsic
-
-    def scale(box: Box) -> float:
-        pick = max if box.fit == COVER else min
-        return pick(box.width / width, box.height / height)
-
-    factor = max(scale(box) for box in boxes)
+    factor = max(box_scale(intrinsic, box) for box in boxes)
     return max(1, round(width * factor)), max(1, round(height * factor))
 
 
