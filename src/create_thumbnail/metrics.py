@@ -42,9 +42,9 @@ def publish(report: Report, namespace: str = NAMESPACE, undelivered_events: int 
         if outcome.status == "created":
             totals.add_metric("ThumbnailsCreated", MetricUnit.Count, len(outcome.thumbnails))
             totals.add_metric("SourceBytes", MetricUnit.Bytes, outcome.source_bytes or 0)
-            if outcome.source_bytes_read is not None:  # a video, read in ranges: what it cost
-                totals.add_metric("SourceBytesRead", MetricUnit.Bytes, outcome.source_bytes_read)
-                totals.add_metric("RangedRequests", MetricUnit.Count, outcome.ranged_requests or 0)
+            if outcome.read is not None:  # a video, read in ranges: what it cost
+                totals.add_metric("SourceBytesRead", MetricUnit.Bytes, outcome.read.bytes)
+                totals.add_metric("RangedRequests", MetricUnit.Count, outcome.read.requests)
             totals.add_metric("ProcessingTime", MetricUnit.Milliseconds, round(outcome.ms, 1))
         elif outcome.status == "duplicate":
             totals.add_metric("Duplicates", MetricUnit.Count, 1)

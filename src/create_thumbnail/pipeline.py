@@ -33,7 +33,7 @@ from create_thumbnail.errors import (
 )
 from create_thumbnail.events import Change, Item, Kind, Skip, Unreadable, parse_event
 from create_thumbnail.imaging import Budget, Rendered, make_renditions, parse_focal_point
-from create_thumbnail.lifecycle import Destination, Renderer, Result, reconcile
+from create_thumbnail.lifecycle import Destination, Read, Renderer, Result, reconcile
 from create_thumbnail.storage import Storage
 
 logger = Logger(child=True)
@@ -70,9 +70,7 @@ class Outcome:
     warnings: tuple[str, ...] = ()  # made, but not quite as the source was (a profile ignored)
     manifest: dict[str, Any] | None = field(default=None, repr=False)  # for completion events
     manifest_key: str | None = None  # where it was written, if it was
-    # A video's: bytes brought from the source (of source_bytes) and the ranged GETs it took.
-    source_bytes_read: int | None = None
-    ranged_requests: int | None = None
+    read: Read | None = None  # a video's: what was read of the source, and in how many ranged GETs
 
     def as_dict(self) -> dict[str, Any]:
         reply: dict[str, Any] = {"bucket": self.bucket, "key": self.key, "status": self.status}
@@ -80,9 +78,8 @@ class Outcome:
             reply["reason"] = self.reason
         if self.source_bytes is not None:
             reply["source_bytes"] = self.source_bytes
-        if self.source_bytes_read is not None:
-            reply["source_bytes_read"] = self.source_bytes_read
-            reply["ranged_requests"] = self.ranged_requests
+        if self.read is not None:
+            reply["source_bytes_read"], reply["ranged_requests"] = self.read.bytes, self.read.requests
         if self.thumbnails:
             reply["thumbnails"] = [asdict(written) for written in self.thumbnails]
         if self.manifest_key is not None:
@@ -209,8 +206,7 @@ def _outcome(bucket: str, key: str, result: Result, started: float, receipt: str
         bucket, key, result.status, result.reason, result.source.size if result.source else None, made,
         _ms(started), error=result.error, receipt=receipt, removed=result.removed, warnings=result.warnings,
         manifest=result.manifest, manifest_key=result.manifest_key,
-        source_bytes_read=result.read.bytes if result.read else None,
-        ranged_requests=result.read.requests if result.read else None,
+        read=result.read,
     )  # fmt: skip
 
 
@@ -292,9 +288,8 @@ def _log(index: int, outcome: Outcome, settings: Settings) -> None:
         fields["destination_bucket"] = settings.destination_bucket
         fields["thumbnails"] = [written.key for written in outcome.thumbnails]
         fields["source_bytes"] = outcome.source_bytes
-        if outcome.source_bytes_read is not None:
-            fields["source_bytes_read"] = outcome.source_bytes_read
-            fields["ranged_requests"] = outcome.ranged_requests
+        if outcome.read is not None:
+            fields["source_bytes_read"], fields["ranged_requests"] = outcome.read.bytes, outcome.read.requests
     fields["ms"] = round(outcome.ms, 1)
     getattr(logger, _LOG_LEVEL[outcome.status])(_LOG_MESSAGE[outcome.status], extra=fields)
     for warning in outcome.warnings:

@@ -42,6 +42,6 @@ def test_a_phone_clip_is_read_in_ranges_from_localstack_and_never_across_two_obj
     report = handle_event(put_event(put_record(source, "clip.mp4", len(data), put["ETag"])), settings, storage)
     [outcome] = report.outcomes
     assert outcome.status == "created", outcome
-    assert 1 <= outcome.ranged_requests <= 3 and outcome.source_bytes_read < len(data)
+    assert outcome.read is not None and 1 <= outcome.read.requests <= 3 and outcome.read.bytes < len(data)
     thumbnail = s3.get_object(Bucket=resized, Key="256x256/clip.mp4.jpg")["Body"].read()
     assert Image.open(BytesIO(thumbnail)).size == (144, 256)
