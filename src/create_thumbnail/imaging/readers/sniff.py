@@ -49,11 +49,11 @@ def sniff_format(data: bytes) -> str:
 
 def read_in_ranges(head: bytes, source_formats: Iterable[str]) -> bool:
     """Whether a source is read in ranges (a video, when SOURCE_FORMATS takes them) rather
-    than whole: decided from its first bytes, before the rest is read."""
-    try:
-        return sniff_format(head) == VIDEO and VIDEO in enabled(source_formats)
-    except NotAnImage:
+    than whole: decided from its first bytes, before the rest is read. Only a head a movie's
+    demuxer would take is sniffed whole (a TIFF is not walked, nor is an SVG parsed, twice)."""
+    if VIDEO not in enabled(source_formats) or movie_demuxer(head) is None:
         return False
+    return sniff_format(head) == VIDEO  # not a GIF or a HEIF that a demuxer would also take
 
 
 def movie_demuxer(data: bytes) -> str | None:
