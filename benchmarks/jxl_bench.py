@@ -48,15 +48,9 @@ make_renditions(open(sys.argv[2], "rb").read(), [Box(64, 64)], 50_000_000, sourc
 header = read_header(data)
 size = upright_size(header.size, header.orientation)
 estimate = jxl.estimate_decode(header, size, boxes) / 1048576
-open("/proc/self/clear_refs", "w").write("5")
-before = rss_mb()
-started = time.perf_counter()
-try:
-    made = make_renditions(data, boxes, 50_000_000, budget=Budget.for_memory(1024), source_formats=ALL_SOURCE_FORMATS)
-    outcome = ", ".join(f"{t.width}x{t.height} {t.format}" for t in made.thumbnails)
-except Exception as error:
-    outcome = f"{type(error).__name__}: {error}"[:70]
-peak, ms = peak_mb() - before, (time.perf_counter() - started) * 1000
+figures = measured(lambda: ", ".join(f"{t.width}x{t.height} {t.format}" for t in make_renditions(
+    data, boxes, 50_000_000, budget=Budget.for_memory(1024), source_formats=ALL_SOURCE_FORMATS).thumbnails))
+peak, ms, outcome = figures["peak"], figures["ms"], figures["outcome"]
 whole_ms = walk_ms = None
 if header.animated:
     import pillow_jxl

@@ -188,19 +188,11 @@ def cold_env() -> dict[str, str]:
     }  # fmt: skip
 
 
-# Prepended to every probe snippet. Peak = VmHWM, not ru_maxrss: Linux carries ru_maxrss across
-# fork+execve, so a probe would report the (big) parent's RSS at spawn time.
+# Prepended to every probe snippet: its helpers are probe.py's, importable from here.
 PROBE_HELPERS = """
 import json, sys, time
-def _status_mb(field):
-    for line in open("/proc/self/status"):
-        if line.startswith(field):
-            return int(line.split()[1]) / 1024
-def rss_mb():
-    return _status_mb("VmRSS:")
-def peak_mb():
-    return _status_mb("VmHWM:")
 sys.path.insert(0, {here!r})
+from probe import measured, peak_mb, rss_mb, thumbnail_sizes
 """
 
 
