@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from dataclasses import dataclass
@@ -387,3 +388,18 @@ def test_serving_settings_leave_the_rule_digest_alone():
         "MANIFEST_CACHE_CONTROL": "max-age=10", "DELIVERY_BASE_URL": "https://cdn.example.com",
     })  # fmt: skip
     assert served.default_rule.digest == plain.default_rule.digest == "66390dfab59e1379"
+
+
+@pytest.mark.parametrize(
+    "setting, module, message",
+    [("video", "av", "SOURCE_FORMATS: video needs PyAV.*VideoDecoderLayer"),
+     ("jxl", "pillow_jxl", "SOURCE_FORMATS: jxl needs pillow-jxl-plugin.*JxlDecoderLayer")],
+)
+def test_a_format_without_its_decoder_fails_the_first_invocation_naming_the_layer(
+    monkeypatch, setting: str, module: str, message: str
+) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == module else real(name, *a))
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "SOURCE_FORMATS": f"jpeg,{setting}"})
+    Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "SOURCE_FORMATS": "jpeg,pdf"})  # no layer needed

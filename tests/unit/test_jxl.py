@@ -4,17 +4,16 @@ refusals, and the decoder's layer asked for where SOURCE_FORMATS names jxl."""
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
 
 import pytest
-from local_run.inputs.samples import encode, photo
+from local_run.inputs.samples import photo
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
-from create_thumbnail.config import ALL_SOURCE_FORMATS, DEFAULT_SOURCE_FORMATS, Box, Settings
-from create_thumbnail.errors import ConfigError, ImageTooLarge, NotAnImage
+from create_thumbnail.config import ALL_SOURCE_FORMATS, DEFAULT_SOURCE_FORMATS, Box
+from create_thumbnail.errors import ImageTooLarge, NotAnImage
 from create_thumbnail.imaging import make_renditions
 from create_thumbnail.imaging.budget import Budget
 from create_thumbnail.imaging.formats import JXL, source_output
@@ -363,10 +362,6 @@ def test_a_cut_short_animation_is_not_an_image_from_libjxls_own_complaint():
 # --- the decoder's layer ----------------------------------------------------------------------
 
 
-def test_jxl_without_its_decoder_fails_the_first_invocation_naming_the_layer(monkeypatch) -> None:
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pillow_jxl" else real(name, *a))
-    with pytest.raises(ConfigError, match="SOURCE_FORMATS: jxl needs pillow-jxl-plugin.*JxlDecoderLayer"):
-        Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "SOURCE_FORMATS": "jpeg,jxl"})
-    Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "SOURCE_FORMATS": "jpeg,png"})  # no jxl: no layer needed
+def test_jxl_is_a_setting_and_off_by_default() -> None:
+    """Without its decoder installed, tests/unit/test_config.py: the first invocation names the layer."""
     assert "jxl" in ALL_SOURCE_FORMATS and "jxl" not in DEFAULT_SOURCE_FORMATS

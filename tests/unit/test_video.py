@@ -318,16 +318,6 @@ def test_read_limit_and_search_are_settings_with_bounds() -> None:
             Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", name: value})
 
 
-def test_video_without_its_decoder_fails_the_first_invocation_naming_the_layer(monkeypatch) -> None:
-    import importlib.util  # noqa: PLC0415
-
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "av" else real(name, *a))
-    with pytest.raises(ConfigError, match="SOURCE_FORMATS: video needs PyAV.*VideoDecoderLayer"):
-        Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "SOURCE_FORMATS": "jpeg,video"})
-    Settings.from_env({"DESTINATION_BUCKET": "ok-bucket", "SOURCE_FORMATS": "jpeg,pdf"})  # no video: no layer needed
-
-
 # --- cold start --------------------------------------------------------------------------------
 
 _PROBE = """
