@@ -28,7 +28,7 @@ import av
 from create_thumbnail.config import ALL_SOURCE_FORMATS, COVER, Box
 from create_thumbnail.imaging import make_renditions
 from create_thumbnail.imaging.budget import Budget
-from create_thumbnail.imaging.readers import video
+from create_thumbnail.imaging.readers import sniff, video
 from create_thumbnail.ranged import BLOCK, RangedFile
 from tests.large_video import grown
 path, extra, warm = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -36,18 +36,21 @@ data = open(path, "rb").read()
 size, fetch = grown(data, extra) if extra else (len(data), lambda start, end: data[start:end])
 boxes = [Box(1024, 1024), Box(256, 256), Box(150, 150, COVER)]
 make_renditions(open(warm, "rb").read(), [Box(64, 64)], 50_000_000, source_formats=ALL_SOURCE_FORMATS)
+source = RangedFile(size, fetch, head=fetch(0, min(BLOCK, size)), max_bytes=64 << 20)
+figures = measured(lambda: thumbnail_sizes(make_renditions(source, boxes, 50_000_000, budget=Budget.for_memory(1024),
+                                                            source_formats=ALL_SOURCE_FORMATS)), width=60)
+# The stream's figures after the measurement: opened before it, the same clip's decoder would have
+# left its memory to malloc, and the thumbnails' peak would come out below what it costs. From a
+# file object, as the reader hands FFmpeg its bytes (the decode-only build opens no path).
 estimate, stream = None, "-"
 try:
-    with av.open(path) as container:
+    with open(path, "rb") as file, av.open(file, format=sniff.movie_demuxer(data[:1 << 20])) as container:
         s = container.streams.video[0]
         pix_fmt = s.codec_context.pix_fmt or ""
         stream = f"{s.codec_context.name} {s.codec_context.width}x{s.codec_context.height} {pix_fmt}"
         estimate = video.estimate_decode((s.codec_context.width, s.codec_context.height), pix_fmt) / 1048576
 except Exception:
     pass
-source = RangedFile(size, fetch, head=fetch(0, min(BLOCK, size)), max_bytes=64 << 20)
-figures = measured(lambda: thumbnail_sizes(make_renditions(source, boxes, 50_000_000, budget=Budget.for_memory(1024),
-                                                            source_formats=ALL_SOURCE_FORMATS)), width=60)
 print(json.dumps({**figures, "estimate": estimate, "stream": stream, "size": size, "read": source.fetched,
                   "requests": source.requests}))
 """
