@@ -177,9 +177,16 @@ newest=$("${CROSS}objdump" -T $(find "$SITE/av" "$libs" -name '*.so*' -type f) \
 [[ "$(printf '%s\n%s\n' "$newest" "$MAX_GLIBC" | sort -V | tail -1)" == "$MAX_GLIBC" ]] \
     || die "the build needs glibc $newest; Lambda's runtime has $MAX_GLIBC"
 
+# The licences travel with the binaries (LGPL-2.1 and BSD-2-Clause both ask for it); PyAV's is
+# in its dist-info already.
+mkdir "$libs/licenses"
+cp "$WORK/ffmpeg-$FFMPEG_VERSION/LICENSE.md" "$libs/licenses/FFmpeg-LICENSE.md"
+cp "$WORK/ffmpeg-$FFMPEG_VERSION/COPYING.LGPLv2.1" "$libs/licenses/FFmpeg-COPYING.LGPLv2.1"
+cp "$WORK/dav1d-$DAV1D_VERSION/COPYING" "$libs/licenses/dav1d-COPYING"
+
 # What this layer holds and where its sources are, for anyone who must answer for its licence.
 cat >"$libs/FFMPEG-BUILD.txt" <<EOF
-FFmpeg $FFMPEG_VERSION, $license; dav1d $DAV1D_VERSION, BSD-2-Clause. Built for $ARCH by
+FFmpeg $FFMPEG_VERSION, $license; dav1d $DAV1D_VERSION, BSD-2-Clause (their texts: licenses/). Built for $ARCH by
 layers/video/decode-only.sh (VIDEO_DECODER_BUILD=decode-only), replacing the FFmpeg that PyAV's
 wheel bundles. Newest glibc symbol needed: $newest.
 
