@@ -164,7 +164,8 @@ find "$SITE/av" -name '*.so' -print0 | while IFS= read -r -d '' module; do
 done
 
 # Every library the layer's code needs is in av.libs or is glibc's, at a version Lambda has.
-for elf in $(find "$SITE/av" "$libs" -name '*.so*' -type f); do
+mapfile -t elfs < <(find "$SITE/av" "$libs" -name '*.so*' -type f)
+for elf in "${elfs[@]}"; do
     for needed in $(patchelf --print-needed "$elf"); do
         case "$needed" in
             libc.so.6 | libm.so.6 | libpthread.so.0 | libdl.so.2 | ld-linux-*.so.*) ;;
@@ -172,7 +173,7 @@ for elf in $(find "$SITE/av" "$libs" -name '*.so*' -type f); do
         esac
     done
 done
-newest=$("${CROSS}objdump" -T $(find "$SITE/av" "$libs" -name '*.so*' -type f) \
+newest=$("${CROSS}objdump" -T "${elfs[@]}" \
     | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1)
 [[ "$(printf '%s\n%s\n' "$newest" "$MAX_GLIBC" | sort -V | tail -1)" == "$MAX_GLIBC" ]] \
     || die "the build needs glibc $newest; Lambda's runtime has $MAX_GLIBC"
