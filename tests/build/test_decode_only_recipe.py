@@ -25,7 +25,11 @@ from tests.tooling import missing_tool
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAYER = REPO_ROOT / "layers" / "video"
 SCRIPT = (LAYER / "decode-only.sh").read_text()
-MAKEFILE = (LAYER / "Makefile").read_text()
+# The build layers/video/Makefile names: pyav-wheel or decode-only (tests/build/test_sam_build.py
+# checks that one's documented sizes).
+CHOSEN_BUILD = re.search(
+    r"^VIDEO_DECODER_BUILD := (\S+)$", (LAYER / "Makefile").read_text(), re.MULTILINE
+)[1]
 CLIPS = sorted(
     p for p in (REPO_ROOT / "tests" / "fixtures" / "video").iterdir() if p.suffix != ".md"
 )
@@ -101,11 +105,10 @@ def test_the_makefile_runs_the_script_for_the_decode_only_build_alone() -> None:
 def test_the_folder_chooses_the_build_not_the_environment() -> None:
     """sam build's cache keys a layer on its folder: a choice the folder does not hold would be
     answered with whichever build the cache kept."""
-    chosen = re.search(r"^VIDEO_DECODER_BUILD := (\S+)$", MAKEFILE, re.MULTILINE)[1]
-    other = {"pyav-wheel": "decode-only", "decode-only": "pyav-wheel"}[chosen]
-    assert runs_the_script(make_dry_run()) == (chosen == "decode-only")
+    other = {"pyav-wheel": "decode-only", "decode-only": "pyav-wheel"}[CHOSEN_BUILD]
+    assert runs_the_script(make_dry_run()) == (CHOSEN_BUILD == "decode-only")
     from_environment = make_dry_run(environment={"VIDEO_DECODER_BUILD": other})
-    assert runs_the_script(from_environment) == (chosen == "decode-only")
+    assert runs_the_script(from_environment) == (CHOSEN_BUILD == "decode-only")
 
 
 def test_the_makefile_names_the_builds_when_given_another() -> None:

@@ -32,6 +32,7 @@ import pytest
 from packaging.utils import canonicalize_name
 from samcli.yamlhelper import yaml_parse
 
+from tests.build.test_decode_only_recipe import CHOSEN_BUILD
 from tests.unit.test_requirements import locked_versions
 
 pytestmark = pytest.mark.slow
@@ -41,8 +42,7 @@ VENV_BIN = Path(sys.executable).parent
 FUNCTION = "CreateThumbnailFunction"
 # Which FFmpeg the video layer's Makefile builds, PyAV's wheel's or decode-only.sh's: a team that
 # chooses the decode-only build gets its documented figures checked, not the wheel's.
-VIDEO_MAKEFILE = (REPO_ROOT / "layers" / "video" / "Makefile").read_text()
-DECODE_ONLY = re.search(r"^VIDEO_DECODER_BUILD := (\S+)$", VIDEO_MAKEFILE, re.MULTILINE)[1] == "decode-only"
+DECODE_ONLY = CHOSEN_BUILD == "decode-only"
 # Each decoder layer: its folder under layers/, its logical id, the package it brings, and the
 # sentence of docs/operations.md that gives its size.
 LAYERS = {
